@@ -1,0 +1,209 @@
+"""Sniff media type from content (never the extension) and decode images, audio, text, video.
+
+Decoders raise ``DecodeError`` with a message a user can act on; the pipeline turns that into a
+report with ``status: "error"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from detector.errors import DecodeError, UnsupportedMediaError
+from detector.types import MediaItem
+
+# (magic bytes at offset, offset, mime, media type). Order matters: specific before generic.
+_MAGIC: list[tuple[bytes, int, str, str]] = [
+    (b"\xff\xd8\xff", 0, "image/jpeg", "image"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png", "image"),
+    (b"GIF87a", 0, "image/gif", "image"),
+    (b"GIF89a", 0, "image/gif", "image"),
+    (b"BM", 0, "image/bmp", "image"),
+    (b"II*\x00", 0, "image/tiff", "image"),
+    (b"MM\x00*", 0, "image/tiff", "image"),
+    (b"fLaC", 0, "audio/flac", "audio"),
+    (b"OggS", 0, "audio/ogg", "audio"),
+    (b"ID3", 0, "audio/mpeg", "audio"),
+    (b"%PDF-", 0, "application/pdf", "document"),
+    (b"\x1aE\xdf\xa3", 0, "video/webm", "video"),
+]
+
+TEXT_MIN_PRINTABLE = 0.97
+SNIFF_BYTES = 4096
+
+
+def sha256_file(path: str | os.PathLike[str], *, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sniff_bytes(head: bytes) -> tuple[str, str]:
+    """Return ``(media_type, mime)`` for the first bytes of a file.
+
+    Raises:
+        UnsupportedMediaError: empty input or an unknown binary format.
+    """
+    if not head:
+        raise UnsupportedMediaError("empty file")
+    for magic, off, mime, kind in _MAGIC:
+        if head[off : off + len(magic)] == magic:
+            return _check_supported(kind, mime)
+    if head[:4] == b"RIFF" and len(head) >= 12:
+        sub = head[8:12]
+        if sub == b"WAVE":
+            return "audio", "audio/wav"
+        if sub == b"WEBP":
+            return "image", "image/webp"
+        if sub == b"AVI ":
+            return "video", "video/x-msvideo"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"avif", b"avis"):
+            return "image", "image/avif"
+        if brand in (b"heic", b"heix", b"mif1", b"msf1"):
+            return "image", "image/heic"
+        if brand.startswith(b"M4A"):
+            return "audio", "audio/mp4"
+        return "video", "video/mp4"
+    # MPEG audio frame sync without an ID3 tag.
+    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:
+        return "audio", "audio/mpeg"
+    if _looks_like_text(head):
+        return "text", "text/plain"
+    raise UnsupportedMediaError("unsupported or unrecognised file format (not an image, audio, video or text file)")
+
+
+def _check_supported(kind: str, mime: str) -> tuple[str, str]:
+    if kind == "document":
+        raise UnsupportedMediaError(f"{mime} documents are not analysed (only images, audio, video and text)", mime=mime)
+    return kind, mime
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # A multi-byte character may be cut at the end of the sniff window.
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    if not text.strip():
+        return False
+    printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text)
+    return printable / len(text) >= TEXT_MIN_PRINTABLE
+
+
+def sniff(path: str | os.PathLike[str], *, filename: str | None = None, sha256: str | None = None) -> MediaItem:
+    """Build a ``MediaItem`` for a file on disk (type from content)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        with open(p, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise UnsupportedMediaError(f"cannot read file: {exc.strerror or exc}") from None
+    media_type, mime = sniff_bytes(head)
+    return MediaItem(
+        path=str(p),
+        filename=filename or p.name,
+        sha256=sha256 or sha256_file(p),
+        media_type=media_type,  # type: ignore[arg-type]
+        mime=mime,
+        size=size,
+    )
+
+
+def load_image(path: str | os.PathLike[str], *, max_pixels: int = 80_000_000) -> np.ndarray:
+    """Decode an image to an RGB uint8 array (H, W, 3), fully (truncated files are errors)."""
+    from PIL import Image, UnidentifiedImageError
+
+    # Decompression bombs are bad input, not a reason to exhaust the worker's memory.
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            if w == 0 or h == 0:
+                raise DecodeError("image has zero width or height")
+            im.load()  # forces a full decode: truncated data raises here
+            rgb = im.convert("RGB")
+            arr = np.asarray(rgb, dtype=np.uint8)
+    except DecodeError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise DecodeError(f"image too large to decode safely: {exc}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DecodeError(f"cannot decode image (corrupt or truncated): {exc}") from None
+    if arr.ndim != 3 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise DecodeError("image has zero width or height")
+    return arr
+
+
+def load_audio(path: str | os.PathLike[str], *, sr: int | None = None, mono: bool = True) -> tuple[np.ndarray, int]:
+    """Decode audio to float32 in -1..1 (mono by default), optionally resampled to ``sr``."""
+    import soundfile as sf
+
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as sf_exc:  # soundfile lacks MP3 on old libsndfile / MP4 audio: try librosa
+        try:
+            import librosa
+
+            y, rate = librosa.load(str(path), sr=None, mono=False)
+            data = np.atleast_2d(y).T.astype(np.float32)
+        except Exception as exc:
+            raise DecodeError(f"cannot decode audio: {sf_exc}; {exc}") from None
+    if data.size == 0:
+        raise DecodeError("audio has no samples")
+    y = data.mean(axis=1) if mono else data.T
+    if sr is not None and sr != rate:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=rate, target_sr=sr)
+        rate = sr
+    return np.ascontiguousarray(y, dtype=np.float32), int(rate)
+
+
+def load_text(path: str | os.PathLike[str], *, max_chars: int = 2_000_000) -> str:
+    try:
+        raw = Path(path).read_bytes()[: max_chars * 4]
+        text = raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"text is not valid UTF-8: {exc}") from None
+    except OSError as exc:
+        raise DecodeError(f"cannot read text: {exc}") from None
+    if not text.strip():
+        raise DecodeError("text file is empty")
+    return text[:max_chars]
+
+
+def load_video_frames(path: str | os.PathLike[str], *, max_frames: int = 16) -> tuple[list[np.ndarray], float]:
+    """Sample up to ``max_frames`` RGB frames evenly; returns (frames, fps)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise DecodeError("cannot open video")
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        idx = np.linspace(0, max(n - 1, 0), num=min(max_frames, max(n, 1))).astype(int) if n > 0 else [0]
+        frames = []
+        for i in idx:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, int(i))
+            ok, frame = cap.read()
+            if ok and frame is not None:
+                frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        if not frames:
+            raise DecodeError("video has no decodable frames")
+        return frames, fps
+    finally:
+        cap.release()

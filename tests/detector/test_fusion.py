@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from detector.fusion import fuse
+from detector.types import C2PAResult, Finding, WatermarkResult
+
+IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+
+
+def test_valid_manifest_declaring_ai_is_synthetic() -> None:
+    for state in ("Valid", "Trusted"):
+        v = fuse(C2PAResult(True, state, [], "Acme CA", IPTC + "trainedAlgorithmicMedia"), [], [])
+        assert v.label == "synthetic" and v.score > 0.9
+        assert "trainedAlgorithmicMedia" in v.reasons[0]
+    v = fuse(C2PAResult(True, "Valid", [], "X", IPTC + "compositeWithTrainedAlgorithmicMedia"), [], [])
+    assert v.label == "synthetic"
+
+
+def test_no_manifest_is_not_authentic() -> None:
+    v = fuse(C2PAResult(False), [], [])
+    assert v.label == "inconclusive" and v.score == 0.5
+    assert any("not evidence" in r for r in v.reasons)
+
+
+def test_invalid_manifest_or_non_ai_types_do_not_decide() -> None:
+    bad = C2PAResult(True, "Invalid", ["assertion.dataHash.mismatch"], "X", IPTC + "trainedAlgorithmicMedia")
+    assert fuse(bad, [], []).label == "inconclusive"
+    assert "dataHash" in fuse(bad, [], []).reasons[0]
+    algo = C2PAResult(True, "Valid", [], "X", IPTC + "algorithmicMedia")
+    assert fuse(algo, [], []).label == "inconclusive"
+
+
+def test_watermark_outweighs_detectors_and_uncalibrated_scores_carry_no_weight() -> None:
+    wm = WatermarkResult("provscan-image", True, 0.999, "gen:1", 1e-9)
+    heur = Finding("image-noise-floor", "0.1", 0.99)
+    assert fuse(None, [wm], [heur]).label == "synthetic"
+    assert fuse(C2PAResult(False), [], [heur]).label == "inconclusive"
+    cal = fuse(C2PAResult(False), [], [Finding("cnn", "1", 0.97)], calibrated={"cnn"})
+    assert cal.label == "synthetic" and cal.score == 0.97

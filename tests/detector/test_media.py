@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+
+from detector import media
+from detector.errors import DecodeError, UnsupportedMediaError
+from tests.conftest import jpeg_bytes, png_bytes, wav_bytes, zero_size_png
+
+
+@pytest.mark.parametrize(
+    "head,expected",
+    [
+        (b"\xff\xd8\xff\xe0rest", ("image", "image/jpeg")),
+        (b"\x89PNG\r\n\x1a\n....", ("image", "image/png")),
+        (b"RIFF\x00\x00\x00\x00WAVEfmt ", ("audio", "audio/wav")),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", ("image", "image/webp")),
+        (b"OggS\x00\x02", ("audio", "audio/ogg")),
+        (b"fLaC\x00", ("audio", "audio/flac")),
+        (b"ID3\x04\x00", ("audio", "audio/mpeg")),
+        (b"\x00\x00\x00\x18ftypmp42", ("video", "video/mp4")),
+        (b"Plain text, written by a person.\n", ("text", "text/plain")),
+        ("Grüße aus Köln".encode(), ("text", "text/plain")),
+    ],
+)
+def test_sniff_by_content(head: bytes, expected: tuple[str, str]) -> None:
+    assert media.sniff_bytes(head) == expected
+
+
+def test_sniff_ignores_extension(tmp_path, rng) -> None:
+    p = tmp_path / "photo.txt"
+    p.write_bytes(png_bytes(rng))
+    item = media.sniff(p)
+    assert (item.media_type, item.mime) == ("image", "image/png")
+    assert item.sha256 == media.sha256_file(p)
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00\x01\x02\x03\xfe\xff" * 100])
+def test_sniff_rejects_empty_and_binary(data: bytes) -> None:
+    with pytest.raises(UnsupportedMediaError):
+        media.sniff_bytes(data)
+
+
+def test_pdf_is_recognised_but_unsupported() -> None:
+    with pytest.raises(UnsupportedMediaError) as exc:
+        media.sniff_bytes(b"%PDF-1.7\n")
+    assert exc.value.mime == "application/pdf"
+
+
+def test_decode_good_media(tmp_path, rng) -> None:
+    (tmp_path / "a.jpg").write_bytes(jpeg_bytes(rng, (40, 30)))
+    (tmp_path / "a.wav").write_bytes(wav_bytes(rng, 0.25, 8000))
+    img = media.load_image(tmp_path / "a.jpg")
+    assert img.shape == (40, 30, 3) and img.dtype.name == "uint8"
+    y, sr = media.load_audio(tmp_path / "a.wav")
+    assert sr == 8000 and len(y) == 2000 and y.dtype.name == "float32"
+    y16, sr16 = media.load_audio(tmp_path / "a.wav", sr=16000)
+    assert sr16 == 16000 and abs(len(y16) - 4000) <= 2
+
+
+def test_decode_errors_are_clear(tmp_path, rng) -> None:
+    (tmp_path / "t.jpg").write_bytes(jpeg_bytes(rng, (128, 128))[:400])
+    (tmp_path / "z.png").write_bytes(zero_size_png())
+    with pytest.raises(DecodeError, match="truncated|corrupt"):
+        media.load_image(tmp_path / "t.jpg")
+    with pytest.raises(DecodeError, match="zero|corrupt"):
+        media.load_image(tmp_path / "z.png")

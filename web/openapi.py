@@ -1,0 +1,225 @@
+"""The OpenAPI 3.1 document for /api/v1 (schemas are JSON Schema 2020-12, so tests validate
+real responses against them directly)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
+
+FINDING = {
+    "type": "object",
+    "required": ["name", "version", "score", "status", "evidence"],
+    "properties": {
+        "name": {"type": "string"},
+        "version": {"type": "string"},
+        "score": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "status": {"enum": ["ok", "error", "skipped"]},
+        "evidence": {"type": "object"},
+    },
+}
+
+WATERMARK = {
+    "type": "object",
+    "required": ["scheme", "detected", "score", "payload"],
+    "properties": {
+        "scheme": {"type": "string"},
+        "detected": {"type": "boolean"},
+        "score": {"type": "number"},
+        "payload": {"type": ["string", "null"]},
+        "p_value": {"type": ["number", "null"]},
+        "evidence": {"type": "object"},
+    },
+}
+
+C2PA = {
+    "type": "object",
+    "required": ["present", "state", "failures", "signer", "digital_source_type", "claim_generator", "remote_url", "error"],
+    "properties": {
+        "present": {"type": "boolean"},
+        "state": {"enum": ["Trusted", "Valid", "Invalid", None]},
+        "failures": {"type": "array", "items": {"type": "string"}},
+        "signer": {"type": ["string", "null"]},
+        "digital_source_type": {"type": ["string", "null"]},
+        "claim_generator": {"type": "array", "items": {"type": "string"}},
+        "remote_url": {"type": ["string", "null"]},
+        "error": {"type": ["string", "null"]},
+        "explanation": {"type": ["string", "null"]},
+    },
+}
+
+REPORT = {
+    "type": "object",
+    "required": ["id", "sha256", "filename", "media_type", "status", "error", "verdict", "provenance",
+                 "detectors", "models", "created_at"],
+    "properties": {
+        "id": {"type": "string"},
+        "sha256": {"type": "string"},
+        "filename": {"type": "string"},
+        "media_type": {"enum": ["image", "audio", "text", "video", None]},
+        "status": {"enum": ["queued", "running", "done", "error"]},
+        "error": {"type": ["string", "null"]},
+        "verdict": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["label", "score", "reasons"],
+                    "properties": {
+                        "label": {"enum": ["synthetic", "authentic", "inconclusive"]},
+                        "score": {"type": "number", "minimum": 0, "maximum": 1},
+                        "reasons": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            ]
+        },
+        "provenance": {
+            "type": "object",
+            "properties": {
+                "c2pa": C2PA,
+                "watermarks": {"type": "array", "items": WATERMARK},
+                "metadata": {"type": "object"},
+            },
+        },
+        "detectors": {"type": "array", "items": FINDING},
+        "models": {"type": "object", "additionalProperties": {"type": "string"}},
+        "created_at": {"type": "string"},
+    },
+}
+
+ACCEPTED_SCAN = {
+    "type": "object",
+    "required": ["id", "status", "status_url"],
+    "properties": {"id": {"type": "string"}, "status": {"const": "queued"}, "sha256": {"type": "string"},
+                   "status_url": {"type": "string"}},
+}
+
+ACCEPTED_BATCH = {
+    "type": "object",
+    "required": ["id", "total", "status_url"],
+    "properties": {"id": {"type": "string"}, "total": {"type": "integer"}, "status_url": {"type": "string"}},
+}
+
+COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+
+BATCH = {
+    "type": "object",
+    "required": ["id", "source", "total", "counts", "complete", "progress", "scans", "created_at"],
+    "properties": {
+        "id": {"type": "string"},
+        "source": {"enum": ["path", "upload"]},
+        "path": {"type": ["string", "null"]},
+        "total": {"type": "integer"},
+        "counts": COUNTS,
+        "verdicts": COUNTS,
+        "complete": {"type": "boolean"},
+        "progress": {"type": "number", "minimum": 0, "maximum": 1},
+        "scans": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "filename", "status"],
+                "properties": {"id": {"type": "string"}, "filename": {"type": "string"},
+                               "status": {"type": "string"}, "label": {"type": ["string", "null"]}},
+            },
+        },
+        "created_at": {"type": "string"},
+    },
+}
+
+SCAN_LIST = {
+    "type": "object",
+    "required": ["items", "limit", "offset"],
+    "properties": {
+        "items": {"type": "array", "items": {"type": "object", "required": ["id", "filename", "status"]}},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    },
+}
+
+HEALTH = {
+    "type": "object",
+    "required": ["status", "database", "queue"],
+    "properties": {"status": {"enum": ["ok", "degraded"]}, "database": {"type": "string"},
+                   "queue": {"type": "string"}, "version": {"type": "string"},
+                   "embedded_worker": {"type": "boolean"}},
+}
+
+
+def _json(schema_ref: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    words = {400: "Bad request", 401: "Missing or invalid API key", 403: "Forbidden", 404: "Not found",
+             413: "Too large", 415: "Unsupported media type", 503: "Queue unavailable"}
+    return {str(c): _json("Error", words[c]) for c in codes}
+
+
+def spec(server_url: str = "/api/v1") -> dict[str, Any]:
+    sec = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "provscan API", "version": "1.0.0",
+                 "description": "Detect AI-generated media and check its provenance (C2PA, watermarks)."},
+        "servers": [{"url": server_url}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "`provscan keys create NAME`"}},
+            "schemas": {"Error": ERROR, "Report": REPORT, "AcceptedScan": ACCEPTED_SCAN,
+                        "AcceptedBatch": ACCEPTED_BATCH, "Batch": BATCH, "ScanList": SCAN_LIST, "Health": HEALTH},
+        },
+        "paths": {
+            "/healthz": {"get": {"operationId": "healthz", "summary": "Liveness and dependencies", "security": [],
+                                 "responses": {"200": _json("Health", "Healthy"), "503": _json("Health", "Degraded")}}},
+            "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "security": sec,
+                                      "responses": {"200": {"description": "OpenAPI document",
+                                                            "content": {"application/json": {"schema": {"type": "object"}}}},
+                                                    **_errors(401)}}},
+            "/scans": {
+                "post": {
+                    "operationId": "createScan", "summary": "Upload one file for analysis", "security": sec,
+                    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                        "type": "object", "required": ["file"],
+                        "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream"}}}}}},
+                    "responses": {"202": _json("AcceptedScan", "Queued"), **_errors(400, 401, 413, 415, 503)},
+                },
+                "get": {
+                    "operationId": "listScans", "summary": "Recent scans, newest first", "security": sec,
+                    "parameters": [
+                        {"name": "status", "in": "query", "schema": {"enum": ["queued", "running", "done", "error"]}},
+                        {"name": "label", "in": "query", "schema": {"enum": ["synthetic", "authentic", "inconclusive"]}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    ],
+                    "responses": {"200": _json("ScanList", "Scans"), **_errors(400, 401)},
+                },
+            },
+            "/scans/{scan_id}": {"get": {
+                "operationId": "getScan", "summary": "A scan's report (poll until status is done or error)", "security": sec,
+                "parameters": [{"name": "scan_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _json("Report", "Report"), **_errors(401, 404)}}},
+            "/batches": {"post": {
+                "operationId": "createBatch", "summary": "Scan a folder inside an allowed root, or many uploaded files",
+                "security": sec,
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"type": "object", "required": ["path"],
+                                                    "properties": {"path": {"type": "string"}}}},
+                    "multipart/form-data": {"schema": {"type": "object", "required": ["files"], "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}}}}},
+                "responses": {"202": _json("AcceptedBatch", "Queued"), **_errors(400, 401, 403, 404, 413, 503)}}},
+            "/batches/{batch_id}": {"get": {
+                "operationId": "getBatch", "summary": "Batch progress (counted from the store) and its scans", "security": sec,
+                "parameters": [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _json("Batch", "Batch"), **_errors(401, 404)}}},
+        },
+    }

@@ -1,0 +1,72 @@
+// Polls the scan until it is done or failed, then renders the report. No framework: the page
+// must work from a plain `provscan serve` with nothing else installed.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+  function dd(dl, term, value) {
+    dl.appendChild(el("dt", term));
+    dl.appendChild(el("dd", value === null || value === undefined || value === "" ? "—" : value));
+  }
+  function render(r) {
+    $("status").textContent = r.status === "error" ? "Error: " + (r.error || "analysis failed") : "Done";
+    $("status").className = "status " + r.status;
+    $("result").hidden = false;
+    const v = r.verdict;
+    const verdict = $("verdict");
+    if (v) {
+      verdict.textContent = v.label + " (P synthetic " + v.score.toFixed(2) + ")";
+      verdict.className = "verdict " + v.label;
+      const ul = $("reasons"); ul.innerHTML = "";
+      v.reasons.forEach((x) => ul.appendChild(el("li", x)));
+    } else {
+      verdict.textContent = "no verdict";
+    }
+    const c = (r.provenance || {}).c2pa;
+    const dl = $("c2pa"); dl.innerHTML = "";
+    if (c) {
+      dd(dl, "present", c.present ? "yes" : "no");
+      const st = el("dd", c.state || "—", "c2pa-state"); st.id = "c2pa-state";
+      dl.appendChild(el("dt", "state")); dl.appendChild(st);
+      dd(dl, "explanation", c.explanation);
+      dd(dl, "signer", c.signer);
+      dd(dl, "digital source type", c.digital_source_type);
+      dd(dl, "claim generator", (c.claim_generator || []).join(", "));
+      dd(dl, "failures", (c.failures || []).join(", "));
+      if (c.remote_url) dd(dl, "remote manifest", c.remote_url);
+      if (c.error) dd(dl, "error", c.error);
+    }
+    const wl = $("watermarks"); wl.innerHTML = "";
+    ((r.provenance || {}).watermarks || []).forEach((w) => {
+      wl.appendChild(el("li", w.scheme + ": " + (w.detected ? "DETECTED" : "not detected") +
+        " (score " + Number(w.score).toFixed(3) + (w.payload ? ", payload " + w.payload : "") + ")"));
+    });
+    const tb = document.querySelector("#detectors tbody"); tb.innerHTML = "";
+    (r.detectors || []).forEach((d) => {
+      const tr = document.createElement("tr");
+      [d.name, d.version, d.status, d.score === null ? "—" : d.score.toFixed(3), JSON.stringify(d.evidence)]
+        .forEach((x) => tr.appendChild(el("td", x)));
+      tb.appendChild(tr);
+    });
+    $("raw").textContent = JSON.stringify(r, null, 2);
+  }
+  let delay = 500;
+  async function poll() {
+    try {
+      const resp = await fetch(window.PROVSCAN_SCAN_URL, { headers: { Accept: "application/json" } });
+      const r = await resp.json();
+      if (r.status === "done" || r.status === "error") { render(r); return; }
+      $("status").textContent = r.status + "…";
+    } catch (e) {
+      $("status").textContent = "waiting for the server…";
+    }
+    delay = Math.min(delay * 1.5, 5000);
+    setTimeout(poll, delay);
+  }
+  poll();
+})();

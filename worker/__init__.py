@@ -1,0 +1,1 @@
+"""provscan.worker: the store, blobs, Celery app and tasks, and the CLI."""

@@ -1,0 +1,313 @@
+"""The `provscan` command line. Each sub-command parses arguments and calls library code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from detector.settings import Settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _err(msg: str) -> None:
+    print(f"provscan: {msg}", file=sys.stderr)
+
+
+# --- serve / worker -------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    from web.app import create_app
+
+    app = create_app(settings)
+    child = None
+    if settings.embedded:
+        # Same task code as production, in a child process on a broker that needs no server.
+        env = dict(os.environ, PROVSCAN_DATA_DIR=str(settings.data_dir))
+        child = subprocess.Popen([sys.executable, "-m", "worker.cli", "worker", "--concurrency", str(args.concurrency)], env=env)
+        print(f"provscan: embedded worker started (pid {child.pid}); queue in {settings.data_dir / 'queue'}", file=sys.stderr)
+
+    def stop(*_a: object) -> None:
+        if child and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"provscan: serving on http://{args.host}:{args.port}/ (data in {settings.data_dir})", file=sys.stderr)
+    try:
+        from waitress import serve
+
+        serve(app, host=args.host, port=args.port, threads=args.threads, ident="provscan")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if child and child.poll() is None:
+            child.terminate()
+            child.wait(timeout=20)
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from worker.celery_app import celery
+
+    argv = ["worker", "--loglevel", args.loglevel, "-Q", Settings.from_env().queue, "--concurrency", str(args.concurrency)]
+    if args.hostname:
+        argv += ["--hostname", args.hostname]
+    celery.worker_main(argv)
+    return EXIT_OK
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if args.keys_cmd == "init-signing":
+        return _keys_init_signing(args, settings)
+    from worker.store import get_store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = get_store(settings.database_url)
+    if args.keys_cmd == "create":
+        try:
+            key = store.create_key(args.name)
+        except ValueError as exc:
+            _err(str(exc))
+            return EXIT_USAGE
+        print(f"Created API key {args.name!r}. It is shown once; store it now:", file=sys.stderr)
+        print(key)
+        return EXIT_OK
+    if args.keys_cmd == "list":
+        for k in store.list_keys():
+            state = "revoked" if k.revoked else "active"
+            used = k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never"
+            print(f"{k.prefix}…\t{k.name}\t{state}\tcreated {k.created_at:%Y-%m-%d}\tlast used {used}")
+        return EXIT_OK
+    if args.keys_cmd == "revoke":
+        n = store.revoke_key(args.name)
+        if not n:
+            _err(f"no key named or prefixed {args.name!r}")
+            return EXIT_FAILED
+        print(f"revoked {n} key(s)")
+        return EXIT_OK
+    return EXIT_USAGE
+
+
+def _keys_init_signing(args: argparse.Namespace, settings: Settings) -> int:
+    from detector.provenance import keys
+
+    dest = Path(args.dir) if args.dir else settings.signing_dir
+    try:
+        if args.cert or args.key:
+            if not (args.cert and args.key):
+                _err("--cert and --key go together")
+                return EXIT_USAGE
+            paths = keys.import_signing(dest, chain=Path(args.cert), key=Path(args.key), force=args.force)
+        else:
+            paths = keys.init_signing(dest, common_name=args.common_name, force=args.force)
+    except (FileExistsError, ValueError, OSError) as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    print(f"signing chain: {paths.chain}\nCA certificate (trust anchor): {paths.ca}")
+    return EXIT_OK
+
+
+# --- scan -----------------------------------------------------------------------------------
+
+
+def _expand(paths: Iterable[str]) -> tuple[list[Path], list[str]]:
+    from worker.service import iter_files
+
+    files, missing = [], []
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            missing.append(raw)
+            continue
+        files.extend(iter_files(p))
+    return files, missing
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    files, missing = _expand(args.paths)
+    for m in missing:
+        _err(f"no such file or directory: {m}")
+    if not files and missing:
+        return EXIT_USAGE
+    reports = _scan_api(files, args) if args.api else _scan_local(files, json_mode=args.json)
+    if reports is None:
+        return EXIT_FAILED
+    failed = 0
+    for r in reports:
+        failed += r.get("status") != "done"
+        if not args.json:
+            _print_human(r)
+    if missing:
+        return EXIT_USAGE
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _emit(report: dict, args_json: bool) -> None:
+    if args_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+        sys.stdout.flush()
+
+
+def _scan_local(files: list[Path], *, json_mode: bool) -> list[dict]:
+    from tqdm import tqdm
+
+    from detector.pipeline import analyze
+
+    settings = Settings.from_env()
+    out = []
+    for f in tqdm(files, desc="scanning", unit="file", file=sys.stderr, disable=len(files) < 2):
+        r = analyze(f, filename=str(f), settings=settings).to_dict()
+        _emit(r, json_mode)
+        out.append(r)
+    return out
+
+
+def _scan_api(files: list[Path], args: argparse.Namespace) -> list[dict] | None:
+    import requests
+    from tqdm import tqdm
+
+    base = args.api.rstrip("/")
+    if not base.endswith("/api/v1"):
+        base += "/api/v1"
+    headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
+    pending: dict[str, Path] = {}
+    out: list[dict] = []
+    try:
+        for f in tqdm(files, desc="uploading", unit="file", file=sys.stderr, disable=len(files) < 2):
+            with open(f, "rb") as fh:
+                resp = requests.post(f"{base}/scans", files={"file": (f.name, fh)}, headers=headers, timeout=300)
+            if resp.status_code == 401:
+                _err(f"the server refused the API key: {resp.json().get('error', {}).get('message')}")
+                return None
+            if resp.status_code != 202:
+                msg = _error_message(resp)
+                r = {"id": None, "sha256": None, "filename": str(f), "media_type": None, "status": "error",
+                     "error": f"upload refused ({resp.status_code}): {msg}", "verdict": None, "provenance": {},
+                     "detectors": [], "models": {}, "created_at": None}
+                _emit(r, args.json)
+                out.append(r)
+                continue
+            pending[resp.json()["id"]] = f
+        bar = tqdm(total=len(pending), desc="analysing", unit="file", file=sys.stderr, disable=len(pending) < 2)
+        deadline = time.monotonic() + args.timeout
+        delay = 0.2
+        while pending and time.monotonic() < deadline:
+            for sid in list(pending):
+                resp = requests.get(f"{base}/scans/{sid}", headers=headers, timeout=60)
+                r = resp.json()
+                if r.get("status") in ("done", "error"):
+                    r["filename"] = str(pending.pop(sid))
+                    _emit(r, args.json)
+                    out.append(r)
+                    bar.update(1)
+            if pending:
+                time.sleep(delay)
+                delay = min(delay * 1.5, 3.0)
+        bar.close()
+    except requests.RequestException as exc:
+        _err(f"cannot reach the service at {base}: {exc}")
+        return None
+    if pending:
+        _err(f"timed out after {args.timeout} s waiting for {len(pending)} scan(s)")
+        return None
+    return out
+
+
+def _error_message(resp) -> str:  # noqa: ANN001
+    try:
+        return resp.json()["error"]["message"]
+    except Exception:
+        return resp.text[:200]
+
+
+def _print_human(r: dict) -> None:
+    name = r.get("filename")
+    if r.get("status") != "done":
+        print(f"{name}: ERROR {r.get('error')}")
+        return
+    v = r.get("verdict") or {}
+    c = (r.get("provenance") or {}).get("c2pa") or {}
+    c2 = f"C2PA {c.get('state')}" if c.get("present") else "no C2PA"
+    print(f"{name}: {v.get('label')} ({v.get('score'):.2f}) [{r.get('media_type')}, {c2}]")
+    for reason in v.get("reasons", [])[:3]:
+        print(f"    - {reason}")
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="provscan", description="Detect AI-generated media and check its provenance.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("serve", help="web UI + API (with an embedded worker when REDIS_URL is unset)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--threads", type=int, default=8)
+    s.add_argument("--concurrency", type=int, default=1, help="embedded worker processes")
+    s.set_defaults(fn=cmd_serve)
+
+    w = sub.add_parser("worker", help="a Celery worker on REDIS_URL (or the embedded filesystem queue)")
+    w.add_argument("--concurrency", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    w.add_argument("--loglevel", default="INFO")
+    w.add_argument("--hostname", default=None)
+    w.set_defaults(fn=cmd_worker)
+
+    k = sub.add_parser("keys", help="API keys and signing keys")
+    ks = k.add_subparsers(dest="keys_cmd", required=True)
+    kc = ks.add_parser("create", help="create an API key (printed once, as the last word of stdout)")
+    kc.add_argument("name")
+    ks.add_parser("list", help="list API keys (never the secrets)")
+    kr = ks.add_parser("revoke", help="revoke keys by name or prefix")
+    kr.add_argument("name")
+    ki = ks.add_parser("init-signing", help="create an ES256 CA + signing certificate, or import your own")
+    ki.add_argument("--dir", default=None, help="default: $PROVSCAN_SIGNING_DIR or DATA_DIR/signing")
+    ki.add_argument("--common-name", default="provscan")
+    ki.add_argument("--cert", default=None, help="your PEM chain (signer first, then intermediates)")
+    ki.add_argument("--key", default=None, help="your PEM private key")
+    ki.add_argument("--force", action="store_true", help="replace existing keys")
+    k.set_defaults(fn=cmd_keys)
+
+    sc = sub.add_parser("scan", help="scan files or folders (locally, or through a running service with --api)")
+    sc.add_argument("paths", nargs="+")
+    sc.add_argument("--json", action="store_true", help="one JSON report per line on stdout (JSON Lines)")
+    sc.add_argument("--api", default=None, help="service URL, e.g. http://127.0.0.1:8000")
+    sc.add_argument("--key", default=os.environ.get("PROVSCAN_API_KEY"), help="API key (or $PROVSCAN_API_KEY)")
+    sc.add_argument("--timeout", type=float, default=3600, help="seconds to wait for results with --api")
+    sc.set_defaults(fn=cmd_scan)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "api", None) and not getattr(args, "key", None):
+        parser.error("--api needs --key (or PROVSCAN_API_KEY)")
+    try:
+        return int(args.fn(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

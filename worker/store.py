@@ -1,0 +1,215 @@
+"""The store: scans, batches, API keys and reviews (SQLAlchemy 2; SQLite or PostgreSQL).
+
+Reports are stored whole as JSON text so the Report contract can grow without migrations;
+the columns beside it are what queries filter on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+KEY_PREFIX = "psk_"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # sha256 of the key: a leaked database does not leak usable keys. Keys are 256-bit random,
+    # so a fast hash is enough (no dictionary to attack).
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    source: Mapped[str] = mapped_column(String(16))  # "path" | "upload"
+    path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
+
+
+class Scan(Base):
+    __tablename__ = "scans"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), nullable=True, index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    media_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    blob_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    verdict_label: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    verdict_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    models_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    report_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
+
+    __table_args__ = (Index("ix_scans_sha_models", "sha256", "models_key"),)
+
+    @property
+    def report(self) -> dict[str, Any] | None:
+        return json.loads(self.report_json) if self.report_json else None
+
+
+class Review(Base):
+    """A reviewer's decision on a flagged scan (the dashboard issue fills this in)."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scan_id: Mapped[str] = mapped_column(ForeignKey("scans.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Store:
+    """Engine + session factory for one database URL; creates tables on first use."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            # Web threads, the CLI and a worker share one SQLite file: wait for locks rather
+            # than failing, and let connections cross threads.
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        with self._lock:
+            Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        s = self.Session()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    # --- API keys ---------------------------------------------------------------------------
+    def create_key(self, name: str) -> str:
+        """Create an API key; returns the secret once (only its hash is stored)."""
+        if not name.strip():
+            raise ValueError("key name must not be empty")
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        with self.session() as s:
+            s.add(ApiKey(name=name.strip(), key_hash=hash_key(key), prefix=key[:10]))
+        return key
+
+    def check_key(self, key: str | None) -> ApiKey | None:
+        if not key:
+            return None
+        with self.session() as s:
+            row = s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked.is_(False)))
+            if row is not None:
+                row.last_used_at = utcnow()
+            return row
+
+    def list_keys(self) -> list[ApiKey]:
+        with self.session() as s:
+            return list(s.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+    def revoke_key(self, name_or_prefix: str) -> int:
+        with self.session() as s:
+            rows = s.scalars(
+                select(ApiKey).where((ApiKey.name == name_or_prefix) | (ApiKey.prefix == name_or_prefix))
+            ).all()
+            for r in rows:
+                r.revoked = True
+            return len(rows)
+
+    # --- scans ------------------------------------------------------------------------------
+    def get_scan(self, scan_id: str) -> Scan | None:
+        with self.session() as s:
+            return s.get(Scan, scan_id)
+
+    def batch_counts(self, batch_id: str) -> dict[str, int]:
+        with self.session() as s:
+            rows = s.execute(
+                select(Scan.status, func.count()).where(Scan.batch_id == batch_id).group_by(Scan.status)
+            ).all()
+        counts = {"queued": 0, "running": 0, "done": 0, "error": 0}
+        for status, n in rows:
+            counts[status] = int(n)
+        return counts
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets the web process read while the worker writes.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+_stores: dict[str, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def get_store(url: str) -> Store:
+    """One Store per URL per process (engines pool connections; don't make one per request)."""
+    with _stores_lock:
+        if url not in _stores:
+            _stores[url] = Store(url)
+        return _stores[url]
