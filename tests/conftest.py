@@ -157,3 +157,59 @@ def postgres_url() -> str:
     with admin.connect() as c:
         c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+# --- a real `provscan serve` (embedded worker, no Redis) ------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300, cwd: Path | None = None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "worker.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=str(cwd or REPO))
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """`provscan serve` exactly as `make run` starts it, on a free port with its own data dir."""
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    tmp = tmp_path_factory.mktemp("served")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(PROVSCAN_DATA_DIR=str(tmp / "data"), PYTHONPATH=str(REPO))
+    port = free_port()
+    log = open(tmp / "serve.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "worker.cli", "serve", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO), start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, (tmp / "serve.log").read_text()
+        try:
+            if requests.get(url + "/api/v1/healthz", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.3)
+    else:
+        proc.terminate()
+        pytest.fail("provscan serve did not start:\n" + (tmp / "serve.log").read_text())
+    key = run_cli("keys", "create", "tests", env=env).stdout.split()[-1]
+    yield {"url": url, "env": env, "key": key, "log": tmp / "serve.log", "proc": proc}
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()

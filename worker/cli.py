@@ -251,6 +251,64 @@ def _print_human(r: dict) -> None:
         print(f"    - {reason}")
 
 
+# --- sign ---------------------------------------------------------------------------------
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    from detector.errors import DetectorError
+    from detector.provenance.keys import ensure_signing
+    from detector.provenance.sign import sign_file
+
+    settings = Settings.from_env()
+    src, out = Path(args.file), Path(args.out)
+    if not src.is_file():
+        _err(f"no such file: {src}")
+        return EXIT_USAGE
+    try:
+        paths = ensure_signing(settings.signing_dir)
+        sign_file(src, out, signing_dir=paths, title=args.title or src.name,
+                  digital_source_type=_SOURCE_TYPES[args.source_type], generator=args.generator)
+    except DetectorError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    print(f"signed {src} -> {out} (signer chain {paths.chain}; trust anchor {paths.ca})", file=sys.stderr)
+    return EXIT_OK
+
+
+_IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+_SOURCE_TYPES = {
+    "ai": _IPTC + "trainedAlgorithmicMedia",
+    "ai-composite": _IPTC + "compositeWithTrainedAlgorithmicMedia",
+    "capture": _IPTC + "digitalCapture",
+    "algorithmic": _IPTC + "algorithmicMedia",
+    "digital-art": _IPTC + "digitalArt",
+}
+
+
+# --- models ---------------------------------------------------------------------------------
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from worker import models
+
+    settings = Settings.from_env()
+    if args.models_cmd == "list":
+        rows = models.status(settings)
+        if not rows:
+            print("no models registered")
+        for m, present in rows:
+            print(f"{m.name}\t{m.kind}\t{'present' if present else 'MISSING'}\t{m.path(settings.models_dir)}")
+        return EXIT_OK
+    try:
+        built = models.build(settings, args.names or None, missing_only=args.missing_only, seed=args.seed)
+    except KeyError as exc:
+        _err(str(exc.args[0]))
+        return EXIT_USAGE
+    if not built:
+        print("provscan: all models present; nothing to build", file=sys.stderr)
+    return EXIT_OK
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -293,6 +351,23 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--key", default=os.environ.get("PROVSCAN_API_KEY"), help="API key (or $PROVSCAN_API_KEY)")
     sc.add_argument("--timeout", type=float, default=3600, help="seconds to wait for results with --api")
     sc.set_defaults(fn=cmd_scan)
+    sg = sub.add_parser("sign", help="add a signed C2PA manifest (AI-made by default) to a JPEG/PNG/WAV/FLAC/MP3")
+    sg.add_argument("file")
+    sg.add_argument("--out", required=True)
+    sg.add_argument("--source-type", choices=sorted(_SOURCE_TYPES), default="ai",
+                    help="IPTC digitalSourceType to declare (default: ai = trainedAlgorithmicMedia)")
+    sg.add_argument("--title", default=None)
+    sg.add_argument("--generator", default="provscan", help="softwareAgent / claim generator name")
+    sg.set_defaults(fn=cmd_sign)
+
+    mo = sub.add_parser("models", help="list or build the model weights this instance uses")
+    mos = mo.add_subparsers(dest="models_cmd", required=True)
+    mos.add_parser("list", help="registered models and whether their weights are present")
+    mb = mos.add_parser("build", help="train models here (seeded; never downloads)")
+    mb.add_argument("names", nargs="*", help="default: all")
+    mb.add_argument("--missing-only", action="store_true")
+    mb.add_argument("--seed", type=int, default=0)
+    mo.set_defaults(fn=cmd_models)
     return p
 
 

@@ -1,0 +1,56 @@
+"""The upload page in real headless Chromium against a real `provscan serve`."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.fail("Debian chromium + chromium-driver are needed (make sysdeps)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1400"):
+        opts.add_argument(flag)
+    drv = webdriver.Chrome(service=Service(driver), options=opts)
+    drv.set_page_load_timeout(60)
+    yield drv
+    drv.quit()
+
+
+def test_upload_shows_c2pa_state(served, browser, c2pa_fixtures, tmp_path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(served["url"] + "/")
+    browser.find_element(By.ID, "file").send_keys(str(c2pa_fixtures / "CA.jpg"))
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, 180).until(ec.text_to_be_present_in_element((By.ID, "status"), "Done"))
+    assert browser.find_element(By.ID, "c2pa-state").text == "Valid"
+    assert "CA.jpg" in browser.find_element(By.ID, "filename").text
+    verdict = browser.find_element(By.ID, "verdict").text
+    assert verdict.startswith("inconclusive")
+    browser.save_screenshot(str(tmp_path / "scan.png"))
+
+
+def test_upload_of_unsupported_file_shows_error(served, browser, tmp_path) -> None:
+    from selenium.webdriver.common.by import By
+
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(bytes(range(256)) * 16)
+    browser.get(served["url"] + "/")
+    browser.find_element(By.ID, "file").send_keys(str(junk))
+    browser.find_element(By.ID, "submit").click()
+    assert "unsupported" in browser.find_element(By.ID, "error").text

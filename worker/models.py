@@ -1,0 +1,66 @@
+"""Model weights this instance needs, and the seeded commands that build them.
+
+`make run` calls ``provscan models build --missing-only`` so a fresh clone builds what is missing
+(never downloads). Each entry names the file it produces under ``PROVSCAN_MODELS_DIR`` and a
+builder function; builders write a YAML card beside their weights.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from detector.settings import Settings
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    kind: str  # "generator" | "detector"
+    weights: str  # path relative to the models dir
+    builder: str  # "module:function", called as fn(models_dir: Path, *, seed: int) -> Path
+    description: str
+    depends: tuple[str, ...] = ()
+
+    def path(self, models_dir: Path) -> Path:
+        return models_dir / self.weights
+
+    def build(self, models_dir: Path, *, seed: int = 0) -> Path:
+        mod, fn = self.builder.split(":")
+        func: Callable[..., Path] = getattr(importlib.import_module(mod), fn)
+        return func(models_dir, seed=seed)
+
+
+# Ordered: a model's dependencies come before it.
+MODELS: list[ModelSpec] = []
+
+
+def find(name: str) -> ModelSpec:
+    for m in MODELS:
+        if m.name == name:
+            return m
+    known = ", ".join(m.name for m in MODELS) or "none"
+    raise KeyError(f"unknown model {name!r} (known: {known})")
+
+
+def status(settings: Settings) -> list[tuple[ModelSpec, bool]]:
+    return [(m, m.path(settings.models_dir).exists()) for m in MODELS]
+
+
+def build(settings: Settings, names: list[str] | None = None, *, missing_only: bool = False, seed: int = 0) -> list[str]:
+    """Build the named models (all when None); returns the names built."""
+    todo = [find(n) for n in names] if names else list(MODELS)
+    built = []
+    for m in todo:
+        if missing_only and m.path(settings.models_dir).exists():
+            continue
+        t0 = time.perf_counter()
+        print(f"provscan: building model {m.name} ({m.description})…", file=sys.stderr)
+        m.build(settings.models_dir, seed=seed)
+        print(f"provscan: built {m.name} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        built.append(m.name)
+    return built
