@@ -285,6 +285,57 @@ _SOURCE_TYPES = {
 }
 
 
+# --- corpus / generate -------------------------------------------------------------------
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from generators.corpus import build_corpus
+    from generators.errors import GeneratorError
+
+    settings = Settings.from_env()
+    dest = Path(args.dest) if args.dest else settings.data_dir / "corpus"
+    missing = [d for d in args.add_real if not Path(d).is_dir()]
+    if missing:
+        _err(f"--add-real folder not found: {', '.join(missing)}")
+        return EXIT_USAGE
+    try:
+        m = build_corpus(dest, add_real=[Path(d) for d in args.add_real],
+                         sources=args.sources.split(",") if args.sources else None,
+                         use_apt=not args.no_apt, seed=args.seed)
+    except GeneratorError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    print(f"corpus: {len(m.items)} items in {dest} (manifest.jsonl, README.md)")
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from generators.dataset import generate_dataset
+    from generators.errors import GeneratorError
+
+    if args.count < 1:
+        _err("--count must be at least 1")
+        return EXIT_USAGE
+    if not 0.0 <= args.real_ratio < 1.0:
+        _err("--real-ratio must be in [0, 1)")
+        return EXIT_USAGE
+    try:
+        summary = generate_dataset(
+            modality=args.modality, count=args.count, out=Path(args.out), seed=args.seed,
+            generators=args.generators.split(",") if args.generators else None,
+            watermark=not args.no_watermark, c2pa=not args.no_c2pa, real_ratio=args.real_ratio,
+            corpus=Path(args.corpus) if args.corpus else None, settings=Settings.from_env(),
+            image_format=args.image_format,
+        )
+    except GeneratorError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    print(f"dataset: {summary.made} made, {summary.resumed} already there, {len(summary.failed)} failed -> {args.out}")
+    for idx, gen, err in summary.failed[:10]:
+        _err(f"item {idx} ({gen}) failed: {err}")
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
 # --- models ---------------------------------------------------------------------------------
 
 
@@ -359,6 +410,29 @@ def build_parser() -> argparse.ArgumentParser:
     sg.add_argument("--title", default=None)
     sg.add_argument("--generator", default="provscan", help="softwareAgent / claim generator name")
     sg.set_defaults(fn=cmd_sign)
+
+    co = sub.add_parser("corpus", help="gather real (human-made) media for training and evaluation")
+    cos = co.add_subparsers(dest="corpus_cmd", required=True)
+    cb = cos.add_parser("build", help="fetch Debian/wheel sources and your folders; write manifest + splits")
+    cb.add_argument("--dest", default=None, help="default: DATA_DIR/corpus")
+    cb.add_argument("--add-real", action="append", default=[], metavar="DIR", help="your own real media (repeatable)")
+    cb.add_argument("--sources", default=None, help="comma-separated source names (default: all)")
+    cb.add_argument("--no-apt", action="store_true", help="do not run apt-get download")
+    cb.add_argument("--seed", type=int, default=0)
+    co.set_defaults(fn=cmd_corpus)
+
+    ge = sub.add_parser("generate", help="make a labelled, signed, watermarked synthetic dataset")
+    ge.add_argument("--modality", required=True, choices=["text", "image", "voice"])
+    ge.add_argument("--count", type=int, required=True)
+    ge.add_argument("--out", required=True)
+    ge.add_argument("--seed", type=int, default=0)
+    ge.add_argument("--generators", default=None, help="comma-separated generator names (default: all available)")
+    ge.add_argument("--no-watermark", action="store_true")
+    ge.add_argument("--no-c2pa", action="store_true")
+    ge.add_argument("--real-ratio", type=float, default=0.0)
+    ge.add_argument("--corpus", default=None, help="real corpus folder (default: DATA_DIR/corpus)")
+    ge.add_argument("--image-format", choices=["png", "jpeg", "mixed"], default="png")
+    ge.set_defaults(fn=cmd_generate)
 
     mo = sub.add_parser("models", help="list or build the model weights this instance uses")
     mos = mo.add_subparsers(dest="models_cmd", required=True)

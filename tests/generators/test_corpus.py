@@ -1,0 +1,209 @@
+"""The real-media corpus builder: cheap mode (wheel sources, no apt), parsers and splits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from generators.corpus import CorpusError, assign_splits, build_corpus, load_manifest
+from generators.corpus_sources import fillets_subtitles, read_dictd, split_passages
+from generators.qrc import QrcBundle, QrcFormatError
+
+CHEAP = ["skimage", "matplotlib", "pydoc"]
+
+
+@pytest.fixture(scope="module")
+def cheap(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("corpus")
+    build_corpus(dest, sources=CHEAP, use_apt=False, seed=0, progress=False)
+    return dest
+
+
+def test_cheap_manifest_fields_and_hashes(cheap: Path) -> None:
+    items = load_manifest(cheap)
+    assert {i.source for i in items} == set(CHEAP)
+    assert {i.modality for i in items} == {"image", "text"}
+    for item in items:
+        path = cheap / item.path
+        assert path.is_file()
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == item.sha256
+        assert item.bytes == path.stat().st_size
+        assert item.licence and item.package and item.origin and item.group
+        assert item.split in {"train", "val", "test"}
+        if item.modality == "image":
+            with Image.open(path) as im:
+                assert (item.width, item.height) == im.size
+        else:
+            words = len(path.read_text("utf-8").split())
+            assert item.language == "en" and words == item.meta["words"]
+            assert words <= 600  # 400 + a merged tail at most
+    hopper = next(i for i in items if i.source == "matplotlib")
+    assert hopper.licence == "public-domain" and hopper.width > 0
+    lines = (cheap / "manifest.jsonl").read_text().splitlines()
+    assert len(lines) == len(items) and all(json.loads(line)["id"] for line in lines)
+    readme = (cheap / "README.md").read_text()
+    assert "| skimage |" in readme and "| PSF-2.0 |" in readme and "| train |" not in readme.split("###")[0]
+
+
+def test_splits_are_by_group_and_cover_every_split(cheap: Path) -> None:
+    items = load_manifest(cheap)
+    split_of: dict[str, set[str]] = {}
+    for item in items:
+        split_of.setdefault(item.group, set()).add(item.split)
+    assert all(len(s) == 1 for s in split_of.values())
+    pydoc = [i for i in items if i.source == "pydoc"]
+    assert {i.split for i in pydoc} == {"train", "val", "test"}
+    # Several passages of one topic exist and share the group (hence the split).
+    assert len({i.group for i in pydoc}) < len(pydoc)
+
+
+def test_build_is_deterministic_and_seed_changes_splits(cheap: Path, tmp_path: Path) -> None:
+    again = build_corpus(tmp_path / "a", sources=CHEAP, use_apt=False, seed=0, progress=False)
+    first = [(i.id, i.sha256, i.split) for i in load_manifest(cheap)]
+    assert [(i.id, i.sha256, i.split) for i in again.items] == first
+    other = build_corpus(tmp_path / "b", sources=CHEAP, use_apt=False, seed=1, progress=False)
+    assert [i.split for i in other.items] != [s for _, _, s in first]
+
+
+def test_without_apt_skips_debian_sources_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    m = build_corpus(
+        tmp_path / "c", sources=["matplotlib", "opencv", "fortunes"], use_apt=False, progress=False
+    )
+    assert [i.source for i in m.items] == ["matplotlib"]
+    assert set(m.skipped) == {"opencv", "fortunes"}
+    assert "apt disabled" in capsys.readouterr().err
+    assert "apt disabled" in (tmp_path / "c" / "README.md").read_text()
+
+
+def test_user_folder_is_added_with_speaker_groups(tmp_path: Path, rng: np.random.Generator) -> None:
+    import soundfile as sf
+
+    mine = tmp_path / "mine"
+    for spk in ("alice", "bob"):
+        (mine / spk).mkdir(parents=True)
+        for k in range(2):
+            sf.write(mine / spk / f"c{k}.wav", rng.normal(0, 0.1, 8000).astype(np.float32), 16000)
+        (mine / spk / "c0.txt").write_text("hello there")
+    Image.fromarray(rng.integers(0, 255, (20, 30, 3), dtype=np.uint8)).save(mine / "photo.png")
+    (mine / "provscan-corpus.json").write_text('{"licence": "CC-BY-4.0", "language": "en"}')
+    m = build_corpus(tmp_path / "d", sources=[], add_real=[mine], progress=False)
+    audio = [i for i in m.items if i.modality == "audio"]
+    assert len(audio) == 4 and all(i.licence == "CC-BY-4.0" and i.language == "en" for i in audio)
+    assert {i.group for i in audio} == {"user-mine:alice", "user-mine:bob"}
+    assert {i.duration_s for i in audio} == {0.5}
+    assert sorted(i.text for i in audio if i.text) == ["hello there", "hello there"]
+    img = next(i for i in m.items if i.modality == "image")
+    assert (img.width, img.height) == (30, 20)
+
+
+def test_unknown_source_and_missing_manifest_raise(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="unknown corpus source"):
+        build_corpus(tmp_path, sources=["nope"], progress=False)
+    with pytest.raises(CorpusError, match="no corpus manifest"):
+        load_manifest(tmp_path / "empty")
+
+
+def test_assign_splits_is_stable_and_fills_small_sources() -> None:
+    groups = {"a": [f"g{i}" for i in range(20)], "b": ["x", "y", "z"], "c": ["only"]}
+    s1 = assign_splits(groups, seed=3)
+    assert s1 == assign_splits({k: list(reversed(v)) for k, v in groups.items()}, seed=3)
+    assert sorted(s1[g] for g in groups["b"]) == ["test", "train", "val"]
+    assert s1["only"] == "train"
+    counts = [s1[g] for g in groups["a"]].count("train")
+    assert counts == 16
+
+
+def test_split_passages_packs_units_within_bounds() -> None:
+    units = [" ".join(["w"] * n) for n in (50, 120, 90, 30, 700, 10)]
+    out = split_passages(units, min_words=200, max_words=400)
+    sizes = [len(p.split()) for p in out]
+    assert sum(sizes) == sum((50, 120, 90, 30, 700, 10))
+    assert all(s <= 400 for s in sizes[:-1]) and max(sizes) <= 600
+    assert all(s >= 100 for s in sizes)
+
+
+def _rcc(files: dict[str, bytes], *, compress: set[str]) -> bytes:
+    """A minimal version-2 rcc with one directory level, built the way Qt's rcc lays it out."""
+    names = b""
+    name_off: dict[str, int] = {}
+    for n in ["dir", *files]:
+        name_off[n] = len(names)
+        enc = n.encode("utf-16-be")
+        names += struct.pack(">HI", len(n), 0) + enc
+    data = b""
+    data_off: dict[str, int] = {}
+    for n, b in files.items():
+        payload = struct.pack(">I", len(b)) + zlib.compress(b) if n in compress else b
+        data_off[n] = len(data)
+        data += struct.pack(">I", len(payload)) + payload
+    node = 22
+    tree = struct.pack(">IHII", 0, 2, 1, 1) + b"\0" * 8  # root -> 1 child at index 1
+    tree += struct.pack(">IHII", name_off["dir"], 2, len(files), 2) + b"\0" * 8
+    for n in files:
+        flags = 1 if n in compress else 0
+        tree += struct.pack(">IHHHI", name_off[n], flags, 0, 0, data_off[n]) + b"\0" * 8
+    assert len(tree) == node * (2 + len(files))
+    header = 20
+    return (
+        b"qres"
+        + struct.pack(">IIII", 2, header + len(data) + len(names), header, header + len(data))
+        + data
+        + names
+        + tree
+    )
+
+
+def test_qrc_reads_plain_and_zlib_members() -> None:
+    blob = _rcc({"a.txt": b"hello", "b.bin": bytes(range(256)) * 4}, compress={"b.bin"})
+    bundle = QrcBundle(blob)
+    got = bundle.files()
+    assert got == {"dir/a.txt": b"hello", "dir/b.bin": bytes(range(256)) * 4}
+    assert {e.path: e.compression for e in bundle.entries()} == {"dir/a.txt": "none", "dir/b.bin": "zlib"}
+    with pytest.raises(QrcFormatError, match="magic"):
+        QrcBundle(b"nope" + blob[4:])
+    with pytest.raises(QrcFormatError):
+        QrcBundle(blob[:40]).files()
+
+
+def test_dictd_and_fillets_parsers(tmp_path: Path) -> None:
+    import gzip
+
+    body = b"foo\n  A word.\nbar\n  Another word.\n"
+    (tmp_path / "d.dict.dz").write_bytes(gzip.compress(body))
+    b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    (tmp_path / "d.index").write_text(
+        f"00-database-info\tA\tB\nbar\t{b64[14]}\t{b64[20]}\nfoo\tA\t{b64[14]}\n"
+    )
+    assert dict(read_dictd(tmp_path / "d.index", tmp_path / "d.dict.dz")) == {
+        "foo": "foo\n  A word.\n",
+        "bar": "bar\n  Another word.\n",
+    }
+    lvl = tmp_path / "script" / "barrel"
+    lvl.mkdir(parents=True)
+    (lvl / "dialogs_nl.lua").write_text(
+        'dialogId("bar-m-a", "font_small", "Look \\"here\\".")\ndialogStr("Kijk \\"hier\\".")\n\n'
+        'dialogId("bar-x-suck0", "", "")\n'
+    )
+    subs = fillets_subtitles(tmp_path / "script", "nl")
+    assert subs == {
+        ("barrel", "bar-m-a"): {"text": 'Kijk "hier".', "text_en": 'Look "here".', "speaker": "small"}
+    }
+
+
+def test_concurrent_build_into_same_folder_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    dest = tmp_path / "locked"
+    dest.mkdir()
+    with open(dest / ".build.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(CorpusError, match="another corpus build"):
+            build_corpus(dest, sources=["matplotlib"], progress=False)
+    assert build_corpus(dest, sources=["matplotlib"], progress=False).items
