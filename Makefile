@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	# The public-mark peer (Stable Diffusion's dwtDct) for tests and benchmarks. --no-deps: its
+	# opencv-python would shadow opencv-python-headless.
+	$(BIN)/pip install -q --no-deps invisible-watermark==0.2.0 PyWavelets==1.9.0
 	@touch $(STAMP)
 
 venv: $(STAMP)

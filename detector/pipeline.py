@@ -32,7 +32,11 @@ log = logging.getLogger(__name__)
 # so a typo fails loudly instead of silently dropping a detector.
 PLUGIN_MODULES = (
     "detector.heuristics",
-)  # TODO-LEAD: add watermark modules as they land
+    "detector.watermark.image",
+    "detector.watermark.audio",
+    "detector.watermark.text",
+    "detector.watermark.public",
+)
 
 _plugins_lock = threading.Lock()
 _plugins_loaded = False
@@ -136,9 +140,9 @@ def _read_c2pa(item: MediaItem, settings: Settings) -> C2PAResult:
 
 
 def _read_metadata(item: MediaItem) -> dict[str, Any]:
-    try:
-        from detector.provenance.metadata import read_metadata
+    from detector.provenance.metadata import read_metadata
 
+    try:
         return read_metadata(item.path, mime=item.mime)
     except Exception as exc:
         return {"error": f"metadata reader failed: {exc}"}

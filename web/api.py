@@ -160,3 +160,30 @@ def get_batch(batch_id: str):  # noqa: ANN201
     if view is None:
         return json_error("not_found", f"no batch with id {batch_id}", 404)
     return jsonify(view)
+
+
+@api.post("/datasets")
+@require_key
+def create_dataset():  # noqa: ANN201
+    from worker.datasets import create_job, validate_request
+
+    opts = validate_request(request.get_json(silent=True))
+    job = create_job(ctx(), opts, api_key_id=g.api_key_id)
+    try:
+        current_app.extensions["provscan.enqueuer"].enqueue_dataset(job.id)
+    except Exception as exc:
+        raise ServiceError("queue_unavailable", f"the task queue is unavailable: {exc}", 503) from None
+    return jsonify({"id": job.id, "status": "queued", "status_url": url_for("api.get_dataset", job_id=job.id)}), 202
+
+
+@api.get("/datasets/<job_id>")
+@require_key
+def get_dataset(job_id: str):  # noqa: ANN201
+    from worker.datasets import job_view
+    from worker.store import DatasetJob
+
+    with ctx().store.session() as s:
+        job = s.get(DatasetJob, job_id)
+    if job is None:
+        return json_error("not_found", f"no dataset job with id {job_id}", 404)
+    return jsonify(job_view(job))

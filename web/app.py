@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from detector.settings import Settings
 from web.errors import http_error_to_json, json_error
-from worker.celery_app import ANALYZE_TASK, make_celery
+from worker.celery_app import ANALYZE_TASK, GENERATE_TASK, make_celery
 from worker.service import Context
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,9 @@ class Enqueuer:
 
     def enqueue(self, scan_id: str) -> None:
         self.celery.send_task(ANALYZE_TASK, args=[scan_id], queue=self.queue)
+
+    def enqueue_dataset(self, job_id: str) -> None:
+        self.celery.send_task(GENERATE_TASK, args=[job_id], queue=self.queue)
 
 
 def _secret_key(settings: Settings) -> str:

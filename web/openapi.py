@@ -147,6 +147,39 @@ SCAN_LIST = {
     },
 }
 
+DATASET_REQUEST = {
+    "type": "object",
+    "required": ["modality", "count"],
+    "additionalProperties": False,
+    "properties": {
+        "modality": {"enum": ["text", "image", "voice"]},
+        "count": {"type": "integer", "minimum": 1, "maximum": 100000},
+        "seed": {"type": "integer", "minimum": 0},
+        "generators": {"type": "array", "items": {"type": "string"}},
+        "watermark": {"type": "boolean"},
+        "c2pa": {"type": "boolean"},
+        "real_ratio": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+    },
+}
+
+DATASET_JOB = {
+    "type": "object",
+    "required": ["id", "status", "modality", "count", "done", "progress", "out_dir"],
+    "properties": {
+        "id": {"type": "string"},
+        "status": {"enum": ["queued", "running", "done", "error"]},
+        "modality": {"type": "string"},
+        "count": {"type": "integer"},
+        "done": {"type": "integer"},
+        "progress": {"type": "number", "minimum": 0, "maximum": 1},
+        "error": {"type": ["string", "null"]},
+        "out_dir": {"type": "string"},
+        "options": {"type": "object"},
+        "summary": {"type": ["object", "null"]},
+        "created_at": {"type": "string"},
+    },
+}
+
 HEALTH = {
     "type": "object",
     "required": ["status", "database", "queue"],
@@ -176,7 +209,9 @@ def spec(server_url: str = "/api/v1") -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "`provscan keys create NAME`"}},
             "schemas": {"Error": ERROR, "Report": REPORT, "AcceptedScan": ACCEPTED_SCAN,
-                        "AcceptedBatch": ACCEPTED_BATCH, "Batch": BATCH, "ScanList": SCAN_LIST, "Health": HEALTH},
+                        "AcceptedBatch": ACCEPTED_BATCH, "Batch": BATCH, "ScanList": SCAN_LIST, "Health": HEALTH,
+                        "DatasetRequest": DATASET_REQUEST, "DatasetJob": DATASET_JOB,
+                        "AcceptedJob": ACCEPTED_BATCH | {"required": ["id", "status_url"]}},
         },
         "paths": {
             "/healthz": {"get": {"operationId": "healthz", "summary": "Liveness and dependencies", "security": [],
@@ -217,6 +252,16 @@ def spec(server_url: str = "/api/v1") -> dict[str, Any]:
                     "multipart/form-data": {"schema": {"type": "object", "required": ["files"], "properties": {
                         "files": {"type": "array", "items": {"type": "string", "contentMediaType": "application/octet-stream"}}}}}}},
                 "responses": {"202": _json("AcceptedBatch", "Queued"), **_errors(400, 401, 403, 404, 413, 503)}}},
+            "/datasets": {"post": {
+                "operationId": "createDataset", "summary": "Generate a labelled synthetic dataset on the server",
+                "security": sec,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/DatasetRequest"}}}},
+                "responses": {"202": _json("AcceptedJob", "Queued"), **_errors(400, 401, 503)}}},
+            "/datasets/{job_id}": {"get": {
+                "operationId": "getDataset", "summary": "Dataset job progress (counted in the store)", "security": sec,
+                "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _json("DatasetJob", "Job"), **_errors(401, 404)}}},
             "/batches/{batch_id}": {"get": {
                 "operationId": "getBatch", "summary": "Batch progress (counted from the store) and its scans", "security": sec,
                 "parameters": [{"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -402,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--key", default=os.environ.get("PROVSCAN_API_KEY"), help="API key (or $PROVSCAN_API_KEY)")
     sc.add_argument("--timeout", type=float, default=3600, help="seconds to wait for results with --api")
     sc.set_defaults(fn=cmd_scan)
+    from worker import watermark_cli
+
+    watermark_cli.add_parser(sub)
+
     sg = sub.add_parser("sign", help="add a signed C2PA manifest (AI-made by default) to a JPEG/PNG/WAV/FLAC/MP3")
     sg.add_argument("file")
     sg.add_argument("--out", required=True)

@@ -112,6 +112,24 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class DatasetJob(Base):
+    """A `provscan generate` run requested through the API; progress is counted here."""
+
+    __tablename__ = "dataset_jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    modality: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(Integer)
+    options_json: Mapped[str] = mapped_column(Text, default="{}")
+    out_dir: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    summary_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
+
+
 class Store:
     """Engine + session factory for one database URL; creates tables on first use."""
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from detector.settings import Settings
 from worker import service
-from worker.celery_app import ANALYZE_TASK
+from worker.celery_app import ANALYZE_TASK, GENERATE_TASK
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +46,11 @@ def analyze_scan(self: Task, scan_id: str) -> str:
         service.mark_error(settings, scan_id, f"analysis timed out after {self.request.timelimit or 'the time limit'} s")
         return "error"
 
+
+
+@shared_task(bind=True, name=GENERATE_TASK, acks_late=True, time_limit=12 * 3600, soft_time_limit=12 * 3600 - 60)
+def generate_dataset(self: Task, job_id: str) -> str:
+    # Resumable: a redelivered job skips the items already finished.
+    from worker.datasets import run_dataset_job
+
+    return run_dataset_job(Settings.from_env(), job_id)

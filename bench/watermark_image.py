@@ -1,0 +1,216 @@
+"""Benchmark: provscan-image vs invisible-watermark dwtDct (the Stable Diffusion mark) on real photos.
+
+Same photos (crops/resizes of real photos to 600x600 and 1920x1080), same attacks, both schemes
+measured in this run: bit accuracy of the decoded payload bits, PSNR, encode/decode ms, plus the
+false-positive rate of provscan-image on >= 500 unmarked real crops. Writes
+docs/benchmarks/watermark_image.md.
+
+    .venv/bin/python -m bench.watermark_image [--n 50] [--fpr 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from bench._realmedia import real_photos
+from detector.settings import DEFAULT_WATERMARK_KEY
+from detector.watermark import ecc
+from detector.watermark.image import ProvscanImageWatermark
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "watermark_image.md"
+SIZES = {"600x600": (600, 600), "1920x1080": (1920, 1080)}
+
+
+def jpeg(x: np.ndarray, q: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", x[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, q])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
+
+
+ATTACKS = {
+    "none": lambda x: x,
+    "jpeg75": lambda x: jpeg(x, 75),
+    "jpeg50": lambda x: jpeg(x, 50),
+    "resize0.5": lambda x: cv2.resize(x, (x.shape[1] // 2, x.shape[0] // 2), interpolation=cv2.INTER_AREA),
+    "crop10%": lambda x: x[
+        int(0.05 * x.shape[0]) : int(0.95 * x.shape[0]), int(0.05 * x.shape[1]) : int(0.95 * x.shape[1])
+    ],
+    "bright+contrast": lambda x: np.clip(x.astype(np.float32) * 1.15 + 10, 0, 255).astype(np.uint8),
+}
+
+
+def fit(img: np.ndarray, size: tuple[int, int], k: int) -> np.ndarray:
+    """Crop to the aspect of ``size`` (offset varies with k) and resize to it."""
+    w, h = size
+    ih, iw = img.shape[:2]
+    scale = max(w / iw, h / ih)
+    cw, ch = min(iw, int(round(w / scale))), min(ih, int(round(h / scale)))
+    rng = np.random.default_rng(k)
+    x0, y0 = rng.integers(0, iw - cw + 1), rng.integers(0, ih - ch + 1)
+    crop = img[y0 : y0 + ch, x0 : x0 + cw]
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return np.ascontiguousarray(cv2.resize(crop, (w, h), interpolation=interp))
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255.0**2 / max(np.mean((a.astype(float) - b.astype(float)) ** 2), 1e-12)))
+
+
+class Ours:
+    name = "provscan-image"
+
+    def __init__(self) -> None:
+        self.wm = ProvscanImageWatermark(key=DEFAULT_WATERMARK_KEY)
+
+    def embed(self, img: np.ndarray, payload: str) -> np.ndarray:
+        return self.wm.embed(img, payload=payload)
+
+    def bits(self, payload: str) -> np.ndarray:
+        return ecc.frame_bits(payload)[:64]
+
+    def decode(self, img: np.ndarray) -> np.ndarray:
+        info = self.wm.decode_bits(img)
+        return np.zeros(64, np.uint8) if info is None else info[:64]
+
+
+class DwtDct:
+    name = "invisible-watermark dwtDct"
+
+    def __init__(self) -> None:
+        from imwatermark import WatermarkDecoder, WatermarkEncoder
+
+        self.enc_cls, self.dec_cls = WatermarkEncoder, WatermarkDecoder
+
+    def embed(self, img: np.ndarray, payload: str) -> np.ndarray:
+        enc = self.enc_cls()
+        enc.set_watermark("bytes", payload.encode().ljust(8, b"\0"))
+        return enc.encode(np.ascontiguousarray(img[..., ::-1]), "dwtDct")[..., ::-1]
+
+    def bits(self, payload: str) -> np.ndarray:
+        return np.unpackbits(np.frombuffer(payload.encode().ljust(8, b"\0"), np.uint8))
+
+    def decode(self, img: np.ndarray) -> np.ndarray:
+        dec = self.dec_cls("bits", 64)
+        return np.asarray(dec.decode(np.ascontiguousarray(img[..., ::-1]), "dwtDct"), dtype=np.uint8)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=50, help="photos per size")
+    ap.add_argument("--fpr", type=int, default=500, help="unmarked real crops for the false-positive rate")
+    args = ap.parse_args(argv)
+    photos = real_photos()
+    print(f"{len(photos)} source photos", file=sys.stderr)
+    schemes = [Ours(), DwtDct()]
+    rows = []
+    for size_name, size in SIZES.items():
+        acc = {s.name: {a: [] for a in ATTACKS} for s in schemes}
+        det = {a: 0 for a in ATTACKS}
+        ps = {s.name: [] for s in schemes}
+        t_enc = {s.name: [] for s in schemes}
+        t_dec = {s.name: [] for s in schemes}
+        for k in tqdm(range(args.n), desc=f"photos {size_name}", file=sys.stderr):
+            img = fit(photos[k % len(photos)][1], size, k)
+            payload = f"id{k:06d}"
+            for s in schemes:
+                t0 = time.perf_counter()
+                marked = s.embed(img, payload)
+                t_enc[s.name].append(time.perf_counter() - t0)
+                ps[s.name].append(psnr(img, marked))
+                ref = s.bits(payload)
+                for a, f in ATTACKS.items():
+                    att = f(marked)
+                    t0 = time.perf_counter()
+                    got = s.decode(att)
+                    if a == "none":
+                        t_dec[s.name].append(time.perf_counter() - t0)
+                    acc[s.name][a].append(float(np.mean(got == ref)))
+                    if isinstance(s, Ours) and s.wm.detect(att).payload == payload:
+                        det[a] += 1
+        for a in ATTACKS:
+            o, d = np.mean(acc["provscan-image"][a]), np.mean(acc["invisible-watermark dwtDct"][a])
+            rows.append((size_name, a, o, d, det[a] / args.n))
+        rows.append(
+            (
+                size_name,
+                "PSNR dB",
+                np.mean(ps["provscan-image"]),
+                np.mean(ps["invisible-watermark dwtDct"]),
+                None,
+            )
+        )
+        rows.append(
+            (
+                size_name,
+                "encode ms",
+                1000 * np.median(t_enc["provscan-image"]),
+                1000 * np.median(t_enc["invisible-watermark dwtDct"]),
+                None,
+            )
+        )
+        rows.append(
+            (
+                size_name,
+                "decode ms",
+                1000 * np.median(t_dec["provscan-image"]),
+                1000 * np.median(t_dec["invisible-watermark dwtDct"]),
+                None,
+            )
+        )
+    # False positives: unmarked crops at several sizes and scales.
+    ours = Ours().wm
+    fp, n_fp, pmin = 0, 0, 1.0
+    rng = np.random.default_rng(0)
+    for k in tqdm(range(args.fpr), desc="unmarked crops", file=sys.stderr):
+        img = photos[k % len(photos)][1]
+        side = int(rng.integers(160, 640))
+        scale = float(rng.choice([0.5, 0.75, 1.0, 1.3]))
+        src = cv2.resize(
+            img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        )
+        h, w = src.shape[:2]
+        ch, cw = min(side, h), min(side, w)
+        y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+        crop = src[y0 : y0 + ch, x0 : x0 + cw]
+        if rng.random() < 0.5:
+            crop = jpeg(crop, int(rng.integers(50, 95)))
+        res = ours.detect(crop)
+        n_fp += 1
+        fp += res.detected
+        pmin = min(pmin, res.p_value or 1.0)
+    lines = [
+        "## Image watermark: provscan-image vs invisible-watermark dwtDct",
+        "",
+        f"{args.n} real photos per size (crops/resizes of {len(photos)} opencv-doc, scikit-image and "
+        "matplotlib photos); payload 8 bytes (64 bits) for both schemes; bit accuracy of those 64 bits.",
+        "'detected+payload' = provscan-image returned the exact payload (CRC-checked).",
+        "",
+        "| size | attack | provscan-image | dwtDct | ratio | provscan detected+payload |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size_name, a, o, d, r in rows:
+        ratio = o / d if d else float("inf")
+        extra = f"{r:.0%}" if r is not None else ""
+        lines.append(f"| {size_name} | {a} | {o:.3f} | {d:.3f} | {ratio:.2f} | {extra} |")
+    lines += [
+        "",
+        f"False positives of provscan-image on {n_fp} unmarked real crops (160-640 px, rescaled "
+        f"0.5-1.3x, half re-JPEGed): **{fp}/{n_fp} = {fp / n_fp:.2%}** (smallest p-value {pmin:.2g}; "
+        "threshold 1e-4).",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""provscan-image: embed -> attack -> detect round trips on real photos from the scikit-image wheel."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from detector.settings import DEFAULT_WATERMARK_KEY
+from detector.watermark import ecc
+from detector.watermark import image as wimg  # noqa: F401  (registers the scheme)
+from detector.watermark.base import WATERMARKS
+
+skdata = pytest.importorskip("skimage.data")
+
+PAYLOAD = "sd15:042"
+
+
+def _jpeg(x: np.ndarray, q: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", x[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, q])
+    assert ok
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255.0**2 / np.mean((a.astype(float) - b.astype(float)) ** 2)))
+
+
+ATTACKS = {
+    "none": lambda x: x,
+    "jpeg50": lambda x: _jpeg(x, 50),
+    "resize0.5": lambda x: cv2.resize(x, (x.shape[1] // 2, x.shape[0] // 2), interpolation=cv2.INTER_AREA),
+    "crop10": lambda x: x[
+        int(0.07 * x.shape[0]) : int(0.97 * x.shape[0]), int(0.03 * x.shape[1]) : int(0.93 * x.shape[1])
+    ],
+    "brightness_contrast": lambda x: np.clip(x.astype(float) * 1.15 + 10, 0, 255).astype(np.uint8),
+}
+
+
+@pytest.fixture(scope="module")
+def scheme():
+    return WATERMARKS.create("provscan-image", key=DEFAULT_WATERMARK_KEY)
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return skdata.coffee()  # 400 x 600 real photo
+
+
+@pytest.fixture(scope="module")
+def marked(scheme, photo) -> np.ndarray:
+    return scheme.embed(photo, payload=PAYLOAD)
+
+
+def test_registered_with_modality():
+    assert "provscan-image" in WATERMARKS.list(modality="image")
+
+
+def test_embed_keeps_shape_and_psnr(photo, marked):
+    assert marked.shape == photo.shape and marked.dtype == np.uint8
+    assert _psnr(photo, marked) >= 40.0
+    assert not np.array_equal(photo, marked)
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_round_trip_survives_attack(scheme, marked, attack):
+    res = scheme.detect(ATTACKS[attack](marked))
+    assert res.detected, res.evidence
+    assert res.payload == PAYLOAD
+    assert res.p_value is not None and res.p_value < 1e-6
+    assert 0.0 <= res.score <= 1.0
+
+
+def test_unmarked_and_wrong_key_not_detected(scheme, photo, marked):
+    for img in (photo, skdata.astronaut(), skdata.chelsea()):
+        res = scheme.detect(img)
+        assert not res.detected and res.payload is None
+        assert res.p_value > 1e-4
+    other = WATERMARKS.create("provscan-image", key="another-instance-key")
+    res = other.detect(marked)
+    assert not res.detected and res.payload is None
+
+
+def test_grey_and_empty_payload(scheme):
+    cam = np.repeat(skdata.camera()[..., None], 3, axis=2)
+    res = scheme.detect(scheme.embed(cam))
+    assert res.detected and res.payload is None
+
+
+def test_decode_bits_are_the_frame(scheme, marked):
+    bits = scheme.decode_bits(_jpeg(marked, 75))
+    assert np.array_equal(bits, ecc.frame_bits(PAYLOAD))
+
+
+def test_payload_limits(scheme, photo):
+    with pytest.raises(ecc.WatermarkPayloadError):
+        scheme.embed(photo, payload="nine byte")
+    with pytest.raises(ecc.WatermarkPayloadError):
+        scheme.embed(photo, payload="a\x00b")
+    res = scheme.detect(scheme.embed(photo, payload="é✓x"))  # multi-byte UTF-8, 6 bytes
+    assert res.payload == "é✓x"
+
+
+def test_tiny_or_odd_inputs_do_not_raise(scheme):
+    assert not scheme.detect(np.zeros((20, 20, 3), np.uint8)).detected
+    assert not scheme.detect(np.full((300, 300, 3), 128, np.uint8)).detected
+
+
+def test_ecc_corrects_errors(rng):
+    coded = ecc.encode_payload("abc")
+    soft = (coded * 2.0 - 1.0) + rng.normal(0, 0.9, coded.size)
+    ok, payload, _ = ecc.decode_payload(soft)
+    assert ok and payload == "abc"
+    ok, payload, _ = ecc.decode_payload(rng.normal(size=coded.size))
+    assert not ok and payload is None
