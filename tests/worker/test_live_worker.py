@@ -90,3 +90,28 @@ def test_postgres_store_with_live_worker(live_worker_pg, c2pa_fixtures, tmp_path
     states = [res[i]["provenance"]["c2pa"]["state"] for i in ids]
     assert states == ["Invalid", "Valid", "Valid"]
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_dataset_job_through_the_worker(live_worker) -> None:
+    import time
+
+    _app, client, auth = client_for(live_worker)
+    bad = client.post("/api/v1/datasets", json={"modality": "video", "count": 3}, headers=auth)
+    assert bad.status_code == 400 and "modality" in bad.get_json()["error"]["message"]
+    assert client.post("/api/v1/datasets", json={"modality": "text", "count": 0}, headers=auth).status_code == 400
+    resp = client.post("/api/v1/datasets", json={"modality": "text", "count": 4, "seed": 3,
+                                                 "generators": ["text-ngram"]}, headers=auth)
+    assert resp.status_code == 202, resp.get_data(as_text=True)
+    url = resp.get_json()["status_url"]
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        job = client.get(url, headers=auth).get_json()
+        if job["status"] in ("done", "error"):
+            break
+        time.sleep(0.5)
+    assert job["status"] == "done", job
+    assert job["done"] == 4 and job["progress"] == 1.0
+    from pathlib import Path
+
+    labels = (Path(job["out_dir"]) / "labels.jsonl").read_text().splitlines()
+    assert len(labels) == 4

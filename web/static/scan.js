@@ -43,8 +43,11 @@
     }
     const wl = $("watermarks"); wl.innerHTML = "";
     ((r.provenance || {}).watermarks || []).forEach((w) => {
+      // Show the p-value where the scheme has one: "score 0.96, not detected" reads as a contradiction.
+      const stat = (w.p_value !== null && w.p_value !== undefined)
+        ? "p = " + Number(w.p_value).toExponential(1) : "score " + Number(w.score).toFixed(3);
       wl.appendChild(el("li", w.scheme + ": " + (w.detected ? "DETECTED" : "not detected") +
-        " (score " + Number(w.score).toFixed(3) + (w.payload ? ", payload " + w.payload : "") + ")"));
+        " (" + stat + (w.payload ? ", payload " + w.payload : "") + ")"));
     });
     const tb = document.querySelector("#detectors tbody"); tb.innerHTML = "";
     (r.detectors || []).forEach((d) => {
