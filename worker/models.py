@@ -36,7 +36,14 @@ class ModelSpec:
 
 
 # Ordered: a model's dependencies come before it.
-MODELS: list[ModelSpec] = []
+MODELS: list[ModelSpec] = [
+    ModelSpec("text-ngram", "generator", "generators/text-ngram.npz", "worker.model_builders:text_ngram",
+              "Kneser-Ney trigram LM on Debian human text (seconds)"),
+    ModelSpec("text-gru", "generator", "generators/text-gru.pt", "worker.model_builders:text_gru",
+              "word-level GRU LM on Debian human text (~10-20 min on 2 cores)"),
+    ModelSpec("neural-vocoder", "generator", "generators/neural_vocoder.pt", "worker.model_builders:neural_vocoder",
+              "mel-to-waveform vocoder on real speech (~20 min on 2 cores)"),
+]
 
 
 def find(name: str) -> ModelSpec:

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.conftest import run_cli
+from worker.models import MODELS
+
+
+def test_models_list_shows_every_registered_model() -> None:
+    out = run_cli("models", "list")
+    assert out.returncode == 0
+    for m in MODELS:
+        assert m.name in out.stdout
+
+
+@pytest.mark.slow
+def test_build_missing_text_ngram_from_scratch(tmp_path) -> None:
+    env = dict(os.environ, PROVSCAN_MODELS_DIR=str(tmp_path / "models"), PROVSCAN_DATA_DIR=str(tmp_path / "d"))
+    out = run_cli("models", "build", "text-ngram", env=env, timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (tmp_path / "models" / "generators" / "text-ngram.npz").stat().st_size > 100_000
+    assert (tmp_path / "models" / "generators" / "text-ngram.yaml").exists()
+    again = run_cli("models", "build", "text-ngram", "--missing-only", env=env)
+    assert again.returncode == 0 and "nothing to build" in again.stderr
+    assert run_cli("models", "build", "nope", env=env).returncode == 2

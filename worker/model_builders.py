@@ -1,0 +1,34 @@
+"""Seeded builders for every model in worker.models.MODELS: ``fn(models_dir, *, seed) -> Path``.
+
+Fixed step counts, not wall-clock budgets, so the same seed gives the same weights on any machine
+(speed only changes how long it takes). Each builder fetches its own training data (Debian packages
+via apt-get download + dpkg -x, wheel files), never a hub.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+GRU_EPOCHS = 0.6  # ~670 steps: the committed weights' budget (val perplexity ~150)
+VOCODER_STEPS = 8000
+
+
+def text_ngram(models_dir: Path, *, seed: int = 0) -> Path:
+    from generators.text.ngram import train_text_ngram
+    from generators.text.sources import fetch_text_sources
+
+    return train_text_ngram(models_dir / "generators", seed=seed, data=fetch_text_sources())
+
+
+def text_gru(models_dir: Path, *, seed: int = 0) -> Path:
+    from generators.text.gru import train_text_lm
+    from generators.text.sources import fetch_text_sources
+
+    return train_text_lm(models_dir / "generators", seed=seed, epochs=GRU_EPOCHS, data=fetch_text_sources(),
+                         max_minutes=None)
+
+
+def neural_vocoder(models_dir: Path, *, seed: int = 0) -> Path:
+    from generators.voice.neural import train_neural_vocoder
+
+    return train_neural_vocoder(models_dir / "generators", seed=seed, steps=VOCODER_STEPS, minutes=10_000)
