@@ -32,3 +32,26 @@ def neural_vocoder(models_dir: Path, *, seed: int = 0) -> Path:
     from generators.voice.neural import train_neural_vocoder
 
     return train_neural_vocoder(models_dir / "generators", seed=seed, steps=VOCODER_STEPS, minutes=10_000)
+
+
+# Step counts of the committed image-generator weights (see their cards).
+IMAGE_STEPS = {"vae_resynth": 2000, "ddpm_32": 2200, "espcn_sr": 750}
+
+
+def _image(name: str, models_dir: Path, seed: int) -> Path:
+    from generators.image.train import train_image_generator
+
+    return train_image_generator(name, models_dir / "generators", seed=seed, steps=IMAGE_STEPS[name],
+                                 minutes=10_000, threads=1)
+
+
+def vae_resynth(models_dir: Path, *, seed: int = 0) -> Path:
+    return _image("vae_resynth", models_dir, seed)
+
+
+def ddpm_32(models_dir: Path, *, seed: int = 0) -> Path:
+    return _image("ddpm_32", models_dir, seed)
+
+
+def espcn_sr(models_dir: Path, *, seed: int = 0) -> Path:
+    return _image("espcn_sr", models_dir, seed)

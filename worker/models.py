@@ -43,6 +43,12 @@ MODELS: list[ModelSpec] = [
               "word-level GRU LM on Debian human text (~10-20 min on 2 cores)"),
     ModelSpec("neural-vocoder", "generator", "generators/neural_vocoder.pt", "worker.model_builders:neural_vocoder",
               "mel-to-waveform vocoder on real speech (~20 min on 2 cores)"),
+    ModelSpec("vae-resynth", "generator", "generators/vae_resynth.pt", "worker.model_builders:vae_resynth",
+              "convolutional VAE re-synthesising real photos (~5 min)"),
+    ModelSpec("ddpm-32", "generator", "generators/ddpm_32.pt", "worker.model_builders:ddpm_32",
+              "32x32 DDPM on real photo crops, DDIM-sampled and upsampled (~15 min)"),
+    ModelSpec("espcn-sr", "generator", "generators/espcn_sr.pt", "worker.model_builders:espcn_sr",
+              "x4 pixel-shuffle super-resolution on real photos (~3 min)"),
 ]
 
 
