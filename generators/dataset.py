@@ -85,6 +85,9 @@ _FALLBACK_TEXT = (
 )
 
 
+VOICE_SR = 16000
+
+
 class DatasetError(GeneratorError):
     """The dataset cannot be made as asked (bad options, missing scheme, mismatching resume)."""
 
@@ -655,6 +658,11 @@ def _make_synthetic(
         params["watermark"] = watermark
     if plan.source_path is not None and not _accepts(gen.generate, "source_path"):
         params.pop("source_path")
+    # One sample rate for every voice family, so the rate is not a per-family shortcut. Real items
+    # are copied as they are (Ogg/WAV): detector training must decode both classes through the same
+    # resample + codec path (detector/train does).
+    if modality == "voice" and _accepts(gen.generate, "target_sr"):
+        params["target_sr"] = VOICE_SR
     g: Generated = gen.generate(plan.prompt or "", seed=plan.seed, **params)
     rng = random.Random(f"encode:{plan.seed}")
     data = g.data

@@ -336,6 +336,27 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
+def cmd_dataset_verify(args: argparse.Namespace) -> int:
+    from generators.verify import table, verify_dataset
+
+    out = Path(args.dir)
+    if not (out / "labels.jsonl").is_file():
+        _err(f"{out} has no labels.jsonl (not a provscan dataset)")
+        return EXIT_USAGE
+    tallies = verify_dataset(out, settings=Settings.from_env())
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps({k: asdict(v) for k, v in tallies.items()}))
+    else:
+        print(table(tallies))
+    bad = sum(len(t.failures) for t in tallies.values())
+    for t in tallies.values():
+        for f in t.failures[:5]:
+            _err(f)
+    return EXIT_FAILED if bad else EXIT_OK
+
+
 # --- models ---------------------------------------------------------------------------------
 
 
@@ -437,6 +458,13 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--corpus", default=None, help="real corpus folder (default: DATA_DIR/corpus)")
     ge.add_argument("--image-format", choices=["png", "jpeg", "mixed"], default="png")
     ge.set_defaults(fn=cmd_generate)
+
+    ds = sub.add_parser("dataset", help="inspect generated datasets")
+    dss = ds.add_subparsers(dest="dataset_cmd", required=True)
+    dv = dss.add_parser("verify", help="check every synthetic item's C2PA manifest and watermark")
+    dv.add_argument("dir")
+    dv.add_argument("--json", action="store_true")
+    dv.set_defaults(fn=cmd_dataset_verify)
 
     mo = sub.add_parser("models", help="list or build the model weights this instance uses")
     mos = mo.add_subparsers(dest="models_cmd", required=True)
