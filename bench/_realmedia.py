@@ -40,7 +40,7 @@ _SKIP = (
     "shape_sample",
     "_result",
     "output",
-    "peilin_shape",
+    "peilin_",  # binary silhouettes (peilin_plane, peilin_shape), not photos
 )
 
 
@@ -71,7 +71,8 @@ def real_photos(min_side: int = 200) -> list[tuple[str, np.ndarray]]:
             img = load_image(p)
         except Exception:
             continue
-        if min(img.shape[:2]) >= min_side and img.std() > 10:
+        # Binary masks and posterised drawings are not photos: demand a real range of grey levels.
+        if min(img.shape[:2]) >= min_side and img.std() > 10 and len(np.unique(img[..., 1])) > 64:
             out.append((Path(p).name, img))
     try:
         import skimage.data as sd

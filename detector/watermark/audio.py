@@ -10,14 +10,27 @@ Design:
   own spectrum, so it hides under the speech it rides on and vanishes in silence.
   Only the difference signal is band-limited and resampled back to the input rate, so
   everything outside the band is untouched.
-* Half the chips are a keyed **pilot**, identical every second; half carry the 258 coded bits of
-  the payload frame (:mod:`detector.watermark.ecc`), repeated every second.
+* Half the chips are a keyed **pilot**, identical every second; half (448) carry the coded
+  payload frame, repeated every second. The frame is as long as the payload (v2):
+  ``8 n + 16`` information bits for an n-byte payload (:mod:`detector.watermark.ecc`), so a short
+  payload is repeated more often per second and decodes from less audio (measured in
+  docs/benchmarks/watermark_audio.md: an empty or 2-byte payload from a few seconds of speech, 8
+  bytes from ~10 s). The detector tries the 9 lengths; the CRC-16 tells the right one.
 * Detection whitens the log-magnitudes (minus a local mean), sums them per chip and correlates
   with the pilot for each of the 64 frame offsets (x2 half-hop offsets): a trimmed excerpt only
-  shifts the grid. Scores are self-normalised sums of keyed random signs, so under "no mark" each
-  is N(0, 1) whatever the audio. Per-second scores locate marked spans (``evidence["segments"]``);
-  the global p-value is a Bonferroni bound over offsets and windows (whole clip and every 3-s
-  window, which finds a short marked excerpt spliced into long real speech).
+  shifts the grid. The correlation pattern is the pilot minus its row and column means, so a
+  broadband onset or a steady formant (common to a whole row or column of chips) cannot leak
+  into the score.
+* **Calibration**: a self-normalised sum of keyed random signs is N(0, 1) only when the chips are
+  independent; real speech (onsets, harmonics, concatenated clips) correlates neighbouring chips
+  and inflates the variance. So the same statistic is computed with 32 keyed *decoy* patterns
+  (random signs on the pilot's chips, orthogonal to the pilot); their spread at each second /
+  window is the empirical null scale of that very audio, and every z is divided by it (never
+  multiplied: the scale is floored at 1). Per-second scores locate marked spans
+  (``evidence["segments"]``); the global p-value is a Bonferroni bound over offsets and windows
+  (whole clip and every 3-s window, which finds a short marked excerpt in long real speech).
+* The payload is read from the data chips of every second weighted by that second's own pilot
+  evidence (maximal-ratio combining), so silent or noisy seconds do not drown voiced ones.
 """
 
 from __future__ import annotations
@@ -49,7 +62,19 @@ WINDOW_S = 3  # sliding window for spliced excerpts
 SUBHOPS = (0, HOP // 2)
 WHITEN_T, WHITEN_F = 7, 9
 CLIP_DB = 5.0
-MAX_SECONDS = 180  # longer audio: the first 3 minutes are read (memory stays ~100 MB)
+MAX_SECONDS = 180  # longer audio: the first 3 minutes are read (memory stays ~200 MB)
+N_DECOYS = 32  # keyed null patterns for the empirical calibration of every z
+PAYLOAD_LENGTHS = tuple(range(ecc.PAYLOAD_BYTES + 1))  # frame lengths (bytes) the detector tries
+
+
+def _double_center(m: np.ndarray) -> np.ndarray:
+    """``m`` minus its row and column means (over the last two axes)."""
+    return (
+        m
+        - m.mean(axis=-1, keepdims=True)
+        - m.mean(axis=-2, keepdims=True)
+        + m.mean(axis=(-1, -2), keepdims=True)
+    )
 
 
 def _log10_sf(z: float) -> float:
@@ -100,6 +125,8 @@ class ProvscanAudioWatermark:
     name = SCHEME
     modality = "audio"
 
+    version = "2"
+
     def __init__(self, *, key: str, strength_db: float = 1.5) -> None:
         self.strength_db = float(strength_db)
         rng = ecc.keyed_rng(key, "audio/layout/v1")
@@ -107,21 +134,42 @@ class ProvscanAudioWatermark:
         self._pilot_idx = np.sort(perm[: N_CHIPS // 2])
         self._data_idx = np.sort(perm[N_CHIPS // 2 :])
         self._sign = rng.choice(np.array([-1.0, 1.0]), size=N_CHIPS)
-        self._data_bit = rng.permutation(np.arange(len(self._data_idx)) % ecc.CODED_BITS)
+        # v2: data chip j carries coded bit perm[j] mod (frame length), whatever the length.
+        self._data_perm = ecc.keyed_rng(key, "audio/data/v2").permutation(len(self._data_idx))
         pilot = np.zeros(N_CHIPS)
         pilot[self._pilot_idx] = self._sign[self._pilot_idx]
         self._pilot = pilot.reshape(N_TCHIP, N_FCHIP)
+        # Correlation patterns: row 0 the pilot, then the decoys; all double-centred.
+        drng = ecc.keyed_rng(key, "audio/decoys/v2")
+        decoys = np.zeros((N_DECOYS, N_CHIPS))
+        decoys[:, self._pilot_idx] = drng.choice(np.array([-1.0, 1.0]), size=(N_DECOYS, len(self._pilot_idx)))
+        pats = _double_center(np.concatenate([pilot[None], decoys]).reshape(-1, N_TCHIP, N_FCHIP))
+        pats = pats.reshape(N_DECOYS + 1, N_CHIPS)
+        p0 = pats[0] / np.linalg.norm(pats[0])
+        # Decoys orthogonal to the pilot: a strong mark must not look like a noisy null.
+        pats[1:] -= (pats[1:] @ p0)[:, None] * p0[None, :]
+        pats[1:] *= (np.linalg.norm(pats[0]) / np.linalg.norm(pats[1:], axis=1))[:, None]
+        self._pats = pats.astype(np.float32)
+        self._pats_sq = (pats**2).astype(np.float32)
+
+    def _bit_map(self, n_bytes: int) -> np.ndarray:
+        return self._data_perm % ecc.coded_bits(n_bytes)
 
     def chip_pattern(self, payload: str | None) -> np.ndarray:
         """±1 values of the N_TCHIP x N_FCHIP chips of one second."""
-        coded = ecc.encode_payload(payload).astype(np.float64) * 2 - 1
+        n = ecc.payload_len(payload)
+        coded = ecc.encode_payload(payload, n).astype(np.float64) * 2 - 1
         grid = np.zeros(N_CHIPS)
         grid[self._pilot_idx] = self._sign[self._pilot_idx]
-        grid[self._data_idx] = self._sign[self._data_idx] * coded[self._data_bit]
+        grid[self._data_idx] = self._sign[self._data_idx] * coded[self._bit_map(n)]
         return grid.reshape(N_TCHIP, N_FCHIP)
 
     def embed(self, signal: tuple[np.ndarray, int], *, payload: str | None = None) -> tuple[np.ndarray, int]:
         """Mark mono float audio; returns ``(y_marked, sr)`` at the input rate and length.
+
+        Args:
+            signal: ``(y, sr)``, mono float audio.
+            payload: Up to 8 bytes of UTF-8 text; shorter payloads decode from shorter audio.
 
         Raises:
             WatermarkPayloadError: the payload does not fit in 8 bytes.
@@ -175,19 +223,48 @@ class ProvscanAudioWatermark:
         vals = (pairs[rows] * valid[..., None]).astype(np.float32)  # (FPS, n_sec, N_TCHIP, N_FCHIP)
         return {"n_sec": n_sec, "vals": vals}
 
-    def _z(self, vals: np.ndarray) -> np.ndarray:
-        """Self-normalised pilot z over the last two axes (chips) of ``vals``."""
-        num = np.einsum("...tf,tf->...", vals, self._pilot)
-        den = np.sqrt(np.einsum("...tf,tf->...", vals**2, self._pilot**2)) + 1e-9
-        return num / den
+    def _zs(self, vals: np.ndarray) -> np.ndarray:
+        """z of the pilot (index 0 of the last axis) and of the decoys, for chip sums ``vals``
+        of shape (..., N_TCHIP, N_FCHIP)."""
+        flat = vals.reshape(-1, N_CHIPS)
+        num = flat @ self._pats.T
+        den = np.sqrt((flat * flat) @ self._pats_sq.T) + 1e-9
+        return (num / den).reshape(*vals.shape[:-2], N_DECOYS + 1)
+
+    @staticmethod
+    def _calibrate(z: np.ndarray) -> np.ndarray:
+        """Pilot z divided by the decoys' null scale. ``z``: (FPS, positions, 1 + decoys) →
+        (FPS, positions); the scale is per position (over offsets and decoys), floored at 1."""
+        scale = np.sqrt(np.mean(z[..., 1:] ** 2, axis=(0, 2)))
+        return z[..., 0] / np.maximum(scale, 1.0)[None, :]
+
+    def _decode(self, vals: np.ndarray, z_sec: np.ndarray) -> tuple[bool, str | None]:
+        """Payload from the data chips, seconds weighted by their pilot evidence (ratio combining)."""
+        rms = np.sqrt(np.mean(vals.reshape(len(vals), -1) ** 2, axis=1)) + 1e-9
+        w = np.maximum(z_sec, 0.0) / rms
+        if not np.any(w > 0):
+            w = 1.0 / rms
+        chips = np.tensordot(w, vals, axes=(0, 0)).ravel()
+        data = chips[self._data_idx] * self._sign[self._data_idx]
+        found: tuple[float, str | None] | None = None
+        for n in PAYLOAD_LENGTHS:
+            soft = np.bincount(self._bit_map(n), weights=data, minlength=ecc.coded_bits(n))
+            ok, payload, info = ecc.decode_payload(soft, n)
+            if ok:
+                # Two lengths passing the CRC is a 2^-16 event; keep the better-fitting one.
+                fit = float(np.dot(soft, ecc.conv_encode(info) * 2.0 - 1.0) / (np.linalg.norm(soft) + 1e-12))
+                fit /= np.sqrt(len(soft))
+                if found is None or fit > found[0]:
+                    found = (fit, payload)
+        return (True, found[1]) if found is not None else (False, None)
 
     def detect(self, signal: tuple[np.ndarray, int]) -> WatermarkResult:
         """Look for the mark in mono audio; never raises for "no mark".
 
         Returns:
             ``WatermarkResult`` with ``p_value``, ``payload`` (when the CRC checks) and
-            ``evidence["segments"]``: ``[{"start", "end", "score", "detected"}]`` per second, where
-            ``score`` is 1 - the one-sided p-value of that second.
+            ``evidence["segments"]``: ``[{"start", "end", "score", "z", "detected"}]`` per second,
+            where ``score`` is 1 - the one-sided p-value of that second's calibrated z.
         """
         t0 = time.perf_counter()
         y, sr = signal
@@ -206,15 +283,19 @@ class ProvscanAudioWatermark:
             n_sec = scan["n_sec"]
             if n_sec < 1:
                 continue
-            vals = scan["vals"]  # (FPS, n_sec, T, F)
-            z_sec = self._z(vals)  # (FPS, n_sec)
+            # Rows and columns of chips share onsets and formants; remove those common modes from
+            # the data as from the patterns, so they inflate neither numerator nor denominator.
+            vals = _double_center(scan["vals"]).astype(np.float32)  # (FPS, n_sec, T, F)
+            z_sec = self._calibrate(self._zs(vals))  # (FPS, n_sec)
             # Whole clip: fold the seconds first, so audio that repeats every second is no threat.
-            z_all = self._z(vals.sum(axis=1))  # (FPS,)
+            z_all = self._calibrate(self._zs(vals.sum(axis=1))[:, None])[:, 0]  # (FPS,)
             stats = [z_all]
             if n_sec > WINDOW_S:
                 csum = np.cumsum(np.concatenate([np.zeros_like(vals[:, :1]), vals], axis=1), axis=1)
                 win = csum[:, WINDOW_S:] - csum[:, :-WINDOW_S]  # (FPS, n_win, T, F)
-                z_win = self._z(win)
+                del csum
+                z_win = self._calibrate(self._zs(win))
+                del win
                 stats.append(z_win.max(axis=1))
                 n_tests += FPS * z_win.shape[1]
             elif n_sec > 1:
@@ -228,18 +309,10 @@ class ProvscanAudioWatermark:
         if best is None:
             return WatermarkResult(SCHEME, False, 0.0, None, 1.0, {"reason": "too short", "segments": []})
         log10_p_sync = min(0.0, np.log10(max(n_tests, 1)) + _log10_sf(best["z"]))
-        # Payload: fold the data chips of the seconds that carry the mark (all if none stands out).
         z_sec = best["z_sec"]
-        marked = z_sec > SEGMENT_Z
-        use = best["vals"][marked] if marked.any() else best["vals"]
-        chips = use.sum(axis=0).ravel()
-        soft = np.bincount(
-            self._data_bit,
-            weights=chips[self._data_idx] * self._sign[self._data_idx],
-            minlength=ecc.CODED_BITS,
-        )
-        ok, payload, _info = ecc.decode_payload(soft)
-        log10_p = log10_p_sync + (np.log10(ecc.CRC_FALSE_PASS * len(SUBHOPS)) if ok else 0.0)
+        ok, payload = self._decode(best["vals"], z_sec)
+        n_decodes = len(SUBHOPS) * len(PAYLOAD_LENGTHS)
+        log10_p = log10_p_sync + (np.log10(ecc.CRC_FALSE_PASS * n_decodes) if ok else 0.0)
         p_value = float(10.0 ** min(0.0, log10_p))
         detected = p_value <= DETECT_P
         start0 = (best["sub"] + best["o"] * HOP) / SR

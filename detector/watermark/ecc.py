@@ -9,6 +9,12 @@ Payload frame (both the image and the audio scheme):
 * A rate-1/3, constraint-length-7 convolutional code (generators 133, 171, 165 octal, the LTE
   set) with 6 tail bits turns them into ``CODED_BITS`` = 258 coded bits, decoded with soft
   Viterbi. The CRC then tells a real decode from noise: a random decode passes with p = 2^-16.
+
+Variable-length frames (the audio scheme): :func:`frame_bits`, :func:`encode_payload` and
+:func:`decode_payload` also take ``n_bytes`` (0..8), the exact payload length in bytes. A short
+payload then has a short frame (``8 n + 16`` information bits, ``coded_bits(n)`` coded bits),
+which the same carrier capacity repeats more often, so it decodes from less signal; the detector
+tries every length and the CRC tells which one is right.
 """
 
 from __future__ import annotations
@@ -50,20 +56,30 @@ def crc16(data: bytes) -> int:
     return crc
 
 
-def payload_to_bytes(payload: str | None) -> bytes:
-    """Validate and pad a payload text to ``PAYLOAD_BYTES`` bytes.
+def coded_bits(n_bytes: int = PAYLOAD_BYTES) -> int:
+    """Coded length of a frame carrying ``n_bytes`` payload bytes (258 for 8 bytes)."""
+    return (8 * n_bytes + CRC_BITS + _K - 1) * len(_GENERATORS)
+
+
+def payload_len(payload: str | None) -> int:
+    """Length in bytes of ``payload`` in UTF-8 (validated: at most 8 bytes, no NUL)."""
+    return len(payload_to_bytes(payload).rstrip(b"\x00"))
+
+
+def payload_to_bytes(payload: str | None, n_bytes: int = PAYLOAD_BYTES) -> bytes:
+    """Validate and pad a payload text to ``n_bytes`` bytes.
 
     Raises:
-        WatermarkPayloadError: longer than 8 bytes in UTF-8, or contains NUL.
+        WatermarkPayloadError: longer than ``n_bytes`` (at most 8) in UTF-8, or contains NUL.
     """
     raw = (payload or "").encode("utf-8")
     if b"\x00" in raw:
         raise WatermarkPayloadError("watermark payload must not contain NUL characters")
-    if len(raw) > PAYLOAD_BYTES:
+    if len(raw) > min(n_bytes, PAYLOAD_BYTES):
         raise WatermarkPayloadError(
-            f"watermark payload is {len(raw)} bytes in UTF-8; at most {PAYLOAD_BYTES} fit"
+            f"watermark payload is {len(raw)} bytes in UTF-8; at most {min(n_bytes, PAYLOAD_BYTES)} fit"
         )
-    return raw.ljust(PAYLOAD_BYTES, b"\x00")
+    return raw.ljust(n_bytes, b"\x00")
 
 
 def bytes_to_payload(raw: bytes) -> str | None:
@@ -72,19 +88,21 @@ def bytes_to_payload(raw: bytes) -> str | None:
     return text or None
 
 
-def frame_bits(payload: str | None) -> np.ndarray:
-    """Payload → 80 information bits (payload bytes + CRC-16), uint8 0/1."""
-    raw = payload_to_bytes(payload)
+def frame_bits(payload: str | None, n_bytes: int = PAYLOAD_BYTES) -> np.ndarray:
+    """Payload → ``8 n_bytes + 16`` information bits (payload bytes + CRC-16), uint8 0/1."""
+    raw = payload_to_bytes(payload, n_bytes)
     crc = crc16(raw)
     full = raw + bytes([crc >> 8, crc & 0xFF])
     return np.unpackbits(np.frombuffer(full, dtype=np.uint8))
 
 
-def unframe_bits(bits: np.ndarray) -> tuple[bool, str | None]:
-    """80 decoded bits → (crc_ok, payload)."""
-    full = np.packbits(np.asarray(bits, dtype=np.uint8)[:INFO_BITS]).tobytes()
-    raw, crc = full[:PAYLOAD_BYTES], (full[PAYLOAD_BYTES] << 8) | full[PAYLOAD_BYTES + 1]
+def unframe_bits(bits: np.ndarray, n_bytes: int = PAYLOAD_BYTES) -> tuple[bool, str | None]:
+    """``8 n_bytes + 16`` decoded bits → (crc_ok, payload)."""
+    full = np.packbits(np.asarray(bits, dtype=np.uint8)[: 8 * n_bytes + CRC_BITS]).tobytes()
+    raw, crc = full[:n_bytes], (full[n_bytes] << 8) | full[n_bytes + 1]
     ok = crc16(raw) == crc
+    if ok and n_bytes < PAYLOAD_BYTES and b"\x00" in raw:
+        ok = False  # a short frame holds exactly n_bytes non-NUL bytes
     return ok, (bytes_to_payload(raw) if ok else None)
 
 
@@ -94,7 +112,7 @@ def _gen_taps() -> np.ndarray:
 
 
 def conv_encode(bits: np.ndarray) -> np.ndarray:
-    """Rate-1/3 K=7 convolutional encoding with zero tail; returns ``CODED_BITS`` bits for 80 in."""
+    """Rate-1/3 K=7 convolutional encoding with zero tail: ``3 (len(bits) + 6)`` coded bits."""
     taps = _gen_taps()
     padded = np.concatenate(
         [np.zeros(_K - 1, np.uint8), np.asarray(bits, np.uint8), np.zeros(_K - 1, np.uint8)]
@@ -171,13 +189,13 @@ def viterbi_decode(soft: np.ndarray, n_info: int = INFO_BITS) -> np.ndarray:
     return decoded[:n_info]
 
 
-def encode_payload(payload: str | None) -> np.ndarray:
-    """Payload → ``CODED_BITS`` coded bits (uint8 0/1)."""
-    return conv_encode(frame_bits(payload))
+def encode_payload(payload: str | None, n_bytes: int = PAYLOAD_BYTES) -> np.ndarray:
+    """Payload → ``coded_bits(n_bytes)`` coded bits (uint8 0/1)."""
+    return conv_encode(frame_bits(payload, n_bytes))
 
 
-def decode_payload(soft: np.ndarray) -> tuple[bool, str | None, np.ndarray]:
+def decode_payload(soft: np.ndarray, n_bytes: int = PAYLOAD_BYTES) -> tuple[bool, str | None, np.ndarray]:
     """Soft coded bits → (crc_ok, payload, info_bits)."""
-    info = viterbi_decode(soft)
-    ok, payload = unframe_bits(info)
+    info = viterbi_decode(soft, 8 * n_bytes + CRC_BITS)
+    ok, payload = unframe_bits(info, n_bytes)
     return ok, payload, info

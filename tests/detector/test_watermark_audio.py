@@ -88,7 +88,7 @@ def test_clean_round_trip_with_payload(scheme, marked):
 
 
 def test_payload_from_long_audio(scheme):
-    # The 80-bit frame needs ~10-20 s of voiced audio (it is repeated every second).
+    # The 8-byte frame (80 information bits) needs ~10 s of voiced audio (repeated every second).
     rng = np.random.default_rng(5)
     t = np.arange(24 * SR) / SR
     babble = 0.1 * rng.standard_normal(len(t)) * (0.3 + 0.7 * (0.5 * (1 + np.sin(2 * np.pi * 3 * t))) ** 2)
@@ -96,6 +96,44 @@ def test_payload_from_long_audio(scheme):
     res = scheme.detect((y, SR))
     assert res.detected and res.payload == "tts:0042"
     assert WATERMARKS.create("provscan-audio", key="k2").detect((y, SR)).payload is None
+
+
+def test_short_payload_from_short_audio(scheme):
+    # v2 frames are as long as the payload: 2 bytes are repeated ~2x more often per second than
+    # 8, so they come back from a few seconds; the empty payload from even less.
+    host = speechlike(5.0, seed=11, breath=0.3)
+    y, _ = scheme.embed((host, SR), payload="g7")
+    res = scheme.detect((y, SR))
+    assert res.detected and res.payload == "g7", res.evidence["z"]
+    y, _ = scheme.embed((host[: 3 * SR], SR))
+    res = scheme.detect((y, SR))
+    assert res.detected and res.payload is None and res.evidence["crc_ok"]
+
+
+def test_null_calibration_on_structured_audio(scheme):
+    # Audio whose chips are correlated (a 1-s loop, clips butted together with silences, a
+    # steady tone under speech) must not look marked: the decoy patterns measure the inflation.
+    one = speechlike(1.0, seed=21)
+    loop = np.tile(one, 12)
+    parts = []
+    for seed in range(22, 28):
+        parts += [speechlike(1.7, seed=seed), np.zeros(int(0.31 * SR), np.float32)]
+    butted = np.concatenate(parts)
+    t = np.arange(10 * SR) / SR
+    tone = (0.2 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32) + speechlike(10.0, seed=29)
+    for y in (loop, butted, tone):
+        res = scheme.detect((y, SR))
+        assert not res.detected and res.p_value > 1e-4, res.evidence["z"]
+        assert not any(s["detected"] for s in res.evidence["segments"])
+
+
+def test_calibration_never_inflates():
+    z = np.zeros((4, 3, 1 + waudio.N_DECOYS))
+    z[..., 0] = 5.0
+    z[..., 1:] = 0.1  # decoys tighter than N(0, 1): the scale is floored at 1, z stays 5
+    assert np.allclose(waudio.ProvscanAudioWatermark._calibrate(z), 5.0)
+    z[..., 1:] = 2.0  # decoys twice as wide: z halves
+    assert np.allclose(waudio.ProvscanAudioWatermark._calibrate(z), 2.5)
 
 
 def test_resample_noise_trim(scheme, marked):
@@ -146,3 +184,19 @@ def test_short_or_silent_input_does_not_raise(scheme):
     assert not scheme.detect((np.zeros(SR * 3, np.float32), SR)).detected
     y, sr = scheme.embed((np.zeros(SR * 2, np.float32), SR))
     assert np.allclose(y, 0)
+
+
+def test_variable_length_frames(rng):
+    from detector.watermark import ecc
+
+    for payload in (None, "g7", "sd15:042"):
+        n = ecc.payload_len(payload)
+        coded = ecc.encode_payload(payload, n)
+        assert len(coded) == ecc.coded_bits(n)
+        ok, got, _ = ecc.decode_payload((coded * 2.0 - 1.0) + rng.normal(0, 0.8, coded.size), n)
+        assert ok and got == payload
+    # A 2-byte frame never decodes as "a" + NUL padding: lengths are exact.
+    raw = np.unpackbits(np.frombuffer(b"a\x00", np.uint8))
+    crc = ecc.crc16(b"a\x00")
+    bits = np.concatenate([raw, np.unpackbits(np.frombuffer(bytes([crc >> 8, crc & 0xFF]), np.uint8))])
+    assert ecc.unframe_bits(bits, 2) == (False, None)
