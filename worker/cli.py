@@ -115,10 +115,10 @@ def _keys_init_signing(args: argparse.Namespace, settings: Settings) -> int:
             if not (args.cert and args.key):
                 _err("--cert and --key go together")
                 return EXIT_USAGE
-            paths = keys.import_signing(dest, chain=Path(args.cert), key=Path(args.key), force=args.force)
+            paths = keys.import_signing(dest, cert=Path(args.cert), key=Path(args.key), force=args.force)
         else:
             paths = keys.init_signing(dest, common_name=args.common_name, force=args.force)
-    except (FileExistsError, ValueError, OSError) as exc:
+    except (keys.SigningKeyError, FileExistsError, ValueError, OSError) as exc:
         _err(str(exc))
         return EXIT_FAILED
     print(f"signing chain: {paths.chain}\nCA certificate (trust anchor): {paths.ca}")

@@ -65,3 +65,26 @@ def test_sign_then_scan_trusted_only_with_our_ca(tmp_path, c2pa_fixtures) -> Non
     env["PROVSCAN_TRUST_ANCHORS"] = str(tmp_path / "d" / "signing" / "ca.pem")
     trusted = json.loads(run_cli("scan", str(tmp_path / "s.jpg"), "--json", env=env).stdout)
     assert trusted["provenance"]["c2pa"]["state"] == "Trusted"
+
+
+def test_keys_init_signing_and_import(tmp_path, c2pa_fixtures) -> None:
+    env = dict(os.environ, PROVSCAN_DATA_DIR=str(tmp_path / "d"))
+    d = tmp_path / "sig"
+    out = run_cli("keys", "init-signing", "--dir", str(d), env=env)
+    assert out.returncode == 0, out.stderr
+    assert (d / "chain.pem").exists() and (d / "ca.pem").exists()
+    assert oct((d / "signer.key").stat().st_mode & 0o777) == "0o600"
+    assert "PRIVATE KEY" not in out.stdout + out.stderr  # keys are never printed
+    again = run_cli("keys", "init-signing", "--dir", str(d), env=env)
+    assert again.returncode == 1 and "exist" in again.stderr  # no silent overwrite without --force
+    # An operator's own chain: the C2PA test chain from the fixtures.
+    own = tmp_path / "own"
+    imp = run_cli("keys", "init-signing", "--dir", str(own), "--cert", str(c2pa_fixtures / "es256_certs.pem"),
+                  "--key", str(c2pa_fixtures / "es256_private.key"), env=env)
+    assert imp.returncode == 0, imp.stderr
+    env["PROVSCAN_SIGNING_DIR"] = str(own)
+    assert run_cli("sign", str(c2pa_fixtures / "A.jpg"), "--out", str(tmp_path / "o.jpg"), env=env).returncode == 0
+    env["PROVSCAN_TRUST_ANCHORS"] = str(c2pa_fixtures / "es256_certs.pem")
+    r = json.loads(run_cli("scan", str(tmp_path / "o.jpg"), "--json", env=env).stdout)
+    assert r["provenance"]["c2pa"]["state"] == "Trusted"
+    assert run_cli("keys", "init-signing", "--cert", "x.pem", env=env).returncode == 2

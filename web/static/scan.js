@@ -39,6 +39,16 @@
       dd(dl, "claim generator", (c.claim_generator || []).join(", "));
       dd(dl, "failures", (c.failures || []).join(", "));
       if (c.remote_url) dd(dl, "remote manifest", c.remote_url);
+      // Edit history: what was done, by which software, declaring which source type.
+      (c.actions || []).forEach((a, i) => {
+        const who = a.softwareAgent ? (typeof a.softwareAgent === "string" ? a.softwareAgent
+          : (a.softwareAgent.name || JSON.stringify(a.softwareAgent))) : "";
+        dd(dl, i === 0 ? "actions" : "", [a.action, who, a.digitalSourceType ? a.digitalSourceType.split("/").pop() : "",
+          a.when || ""].filter(Boolean).join(" · "));
+      });
+      (c.ingredients || []).forEach((g, i) => {
+        dd(dl, i === 0 ? "ingredients" : "", [g.title, g.relationship, g.validation_state].filter(Boolean).join(" · "));
+      });
       if (c.error) dd(dl, "error", c.error);
     }
     const wl = $("watermarks"); wl.innerHTML = "";
