@@ -41,8 +41,7 @@ def fuse(
     findings: list[Finding],
     *,
     calibrated: set[str] | frozenset[str] = frozenset(),
-    synthetic_threshold: float = 0.9,
-    authentic_threshold: float | None = None,
+    thresholds: dict[str, float] | None = None,
 ) -> Verdict:
     """Combine evidence into a ``Verdict``.
 
@@ -50,10 +49,13 @@ def fuse(
         c2pa: The C2PA reading (None when it could not run).
         watermarks: Every scheme's detection result.
         findings: Detector findings.
-        calibrated: Names of detectors whose scores are calibrated probabilities; only these count.
-        synthetic_threshold: Calibrated score at or above which a detector alone says "synthetic".
-        authentic_threshold: Calibrated score at or below which detectors say "authentic"; None
-            (default) never says authentic from detectors alone.
+        calibrated: Names of detectors whose scores are calibrated probabilities; only these move
+            ``verdict.score``.
+        thresholds: Per-detector score at or above which that detector alone may label an item
+            "synthetic". Only detectors whose card publishes such a threshold, chosen for <= 1 %
+            false positives on held-out human-made media, get one; the others inform the score
+            but never flip the label. Detectors never label anything "authentic": a low score is
+            the absence of one kind of evidence, not proof of a camera or a person.
     """
     reasons: list[tuple[float, str]] = []  # (strength, text)
     label = "inconclusive"
@@ -92,20 +94,23 @@ def fuse(
             if label != "synthetic":
                 label, score = "synthetic", max(score, 0.98 if wm.p_value is None or wm.p_value < 1e-6 else 0.9)
 
+    thresholds = thresholds or {}
     usable = [f for f in findings if f.status == "ok" and f.score is not None and f.name in calibrated]
     if usable and label == "inconclusive":
-        top = max(usable, key=lambda f: f.score or 0.0)
         mean = sum(f.score or 0.0 for f in usable) / len(usable)
         score = mean
-        if top.score is not None and top.score >= synthetic_threshold:
-            label = "synthetic"
-            score = top.score
-            reasons.append((0.7, f"Detector {top.name} scores {top.score:.2f} (calibrated probability of synthetic)."))
-        elif authentic_threshold is not None and all((f.score or 0) <= authentic_threshold for f in usable):
-            label = "authentic"
-            reasons.append((0.6, f"All calibrated detectors score at most {authentic_threshold:.2f}."))
+        deciding = [f for f in usable if f.name in thresholds and (f.score or 0.0) >= thresholds[f.name]]
+        if deciding:
+            top = max(deciding, key=lambda f: f.score or 0.0)
+            label, score = "synthetic", float(top.score or 0.0)
+            reasons.append((0.7, f"Detector {top.name} scores {top.score:.2f}, above its threshold "
+                                 f"{thresholds[top.name]:.2f} (set for <= 1% false positives on human-made media)."))
         else:
-            reasons.append((0.4, f"Calibrated detectors are between thresholds (mean {mean:.2f})."))
+            names = ", ".join(f"{f.name} {f.score:.2f}" for f in usable)
+            unvalidated = [f.name for f in usable if f.name not in thresholds]
+            note = (" Their thresholds are not yet validated at <= 1% false positives, so they do not decide the label."
+                    if unvalidated else "")
+            reasons.append((0.4, f"Calibrated detectors: P(synthetic) {names}.{note}"))
     uncal = [f for f in findings if f.status == "ok" and f.score is not None and f.name not in calibrated]
     if uncal:
         names = ", ".join(f"{f.name} {f.score:.2f}" for f in uncal)

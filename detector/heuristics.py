@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from detector.base import VideoSignal, create_detector, list_detectors, register_detector
+from detector.errors import DetectorError
 from detector.types import Finding, MediaItem
 
 
@@ -126,10 +127,18 @@ class VideoFrames:
     version = "0.1.0"
     modality = "video"
 
+    def __init__(self, models_dir: Any = None) -> None:
+        self.models_dir = models_dir
+
     def analyze(self, item: MediaItem, signal: VideoSignal) -> Finding:
         timeline: list[dict[str, Any]] = []
         per_frame: list[float] = []
-        dets = [create_detector(n) for n in list_detectors(modality="image")]
+        dets = []
+        for n in list_detectors(modality="image"):
+            try:
+                dets.append(create_detector(n, models_dir=self.models_dir))
+            except DetectorError:
+                continue  # weights missing: that detector is reported as skipped for images too
         for t, frame in zip(signal.frame_times, signal.frames, strict=False):
             scores = {}
             for d in dets:
@@ -161,4 +170,4 @@ def text_repetition(**kw: Any) -> TextRepetition:
 
 @register_detector("video-frames", modality="video", calibrated=False)
 def video_frames(**kw: Any) -> VideoFrames:
-    return VideoFrames()
+    return VideoFrames(kw.get("models_dir"))

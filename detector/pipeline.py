@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 # so a typo fails loudly instead of silently dropping a detector.
 PLUGIN_MODULES = (
     "detector.heuristics",
+    "detector.image.residual",
+    "detector.audio.cnn",
+    "detector.text.detector",
     "detector.watermark.image",
     "detector.watermark.audio",
     "detector.watermark.text",
@@ -233,6 +236,8 @@ def analyze(
             log.exception("detector %s failed", det.name)
             findings.append(Finding(det.name, det.version, None, "error", {"error": f"{type(exc).__name__}: {exc}"}))
 
-    verdict = fuse(c2pa, marks, findings, calibrated=_calibrated(item.media_type))
+    dets = _detectors(item.media_type, str(settings.models_dir))
+    thresholds = {d.name: float(t) for d in dets if (t := getattr(d, "verdict_threshold", None)) is not None}
+    verdict = fuse(c2pa, marks, findings, calibrated=_calibrated(item.media_type), thresholds=thresholds)
     provenance["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     return Report(rid, item.sha256, fname, item.media_type, "done", None, verdict, provenance, findings, versions, _now())

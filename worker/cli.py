@@ -466,6 +466,13 @@ def build_parser() -> argparse.ArgumentParser:
     dv.add_argument("--json", action="store_true")
     dv.set_defaults(fn=cmd_dataset_verify)
 
+    from detector.train import cli as train_cli
+
+    tr = sub.add_parser("train", help="train a detector on a generated dataset (labels.jsonl)")
+    train_cli.add_train_args(tr).set_defaults(fn=train_cli.cmd_train)
+    ev = sub.add_parser("evaluate", help="evaluate a detector: AUC, EER, TPR@FPR, robustness, calibration, plots")
+    train_cli.add_evaluate_args(ev).set_defaults(fn=train_cli.cmd_evaluate)
+
     mo = sub.add_parser("models", help="list or build the model weights this instance uses")
     mos = mo.add_subparsers(dest="models_cmd", required=True)
     mos.add_parser("list", help="registered models and whether their weights are present")
@@ -482,8 +489,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "api", None) and not getattr(args, "key", None):
         parser.error("--api needs --key (or PROVSCAN_API_KEY)")
+    from detector.errors import DetectorError
+    from generators.errors import GeneratorError
+
     try:
         return int(args.fn(args) or 0)
+    except (DetectorError, GeneratorError) as exc:
+        # Errors we raise on purpose carry a message a user can act on: no traceback.
+        _err(str(exc))
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

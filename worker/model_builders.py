@@ -55,3 +55,42 @@ def ddpm_32(models_dir: Path, *, seed: int = 0) -> Path:
 
 def espcn_sr(models_dir: Path, *, seed: int = 0) -> Path:
     return _image("espcn_sr", models_dir, seed)
+
+
+# Detector training sets: seeded, unmarked (no watermark, no C2PA: a detector must learn the
+# generators' traces, not our own marks), half real items from the corpus. Sizes and epochs are
+# those of the committed weights (docs/eval/README.md).
+DETECTOR_RECIPES = {
+    "image": {"gen_modality": "image", "count": 300, "train": {"epochs": 8, "per_image": 4}, "format": "mixed"},
+    "audio": {"gen_modality": "voice", "count": 300, "train": {"epochs": 6, "copies": 2}, "format": "png"},
+    "text": {"gen_modality": "text", "count": 400, "train": {}, "format": "png"},
+}
+
+
+def _detector(modality: str, models_dir: Path, seed: int) -> Path:
+    from detector.settings import Settings
+    from detector.train import train_detector
+    from generators.corpus import build_corpus
+    from generators.dataset import generate_dataset
+
+    recipe = DETECTOR_RECIPES[modality]
+    settings = Settings.from_env()
+    corpus = settings.data_dir / "corpus"
+    if not (corpus / "manifest.jsonl").exists():
+        build_corpus(corpus, seed=seed)
+    data = settings.data_dir / "datasets" / f"detector-train-{modality}-seed{seed}"
+    generate_dataset(modality=recipe["gen_modality"], count=recipe["count"], out=data, seed=seed, watermark=False,
+                     c2pa=False, real_ratio=0.5, corpus=corpus, settings=settings, image_format=recipe["format"])
+    return train_detector(modality, data, models_dir, seed=seed, **recipe["train"])
+
+
+def image_detector(models_dir: Path, *, seed: int = 0) -> Path:
+    return _detector("image", models_dir, seed)
+
+
+def audio_detector(models_dir: Path, *, seed: int = 0) -> Path:
+    return _detector("audio", models_dir, seed)
+
+
+def text_detector(models_dir: Path, *, seed: int = 0) -> Path:
+    return _detector("text", models_dir, seed)

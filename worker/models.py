@@ -49,6 +49,17 @@ MODELS: list[ModelSpec] = [
               "32x32 DDPM on real photo crops, DDIM-sampled and upsampled (~15 min)"),
     ModelSpec("espcn-sr", "generator", "generators/espcn_sr.pt", "worker.model_builders:espcn_sr",
               "x4 pixel-shuffle super-resolution on real photos (~3 min)"),
+    # Detectors come after the generators they are trained on (plus the real corpus).
+    ModelSpec("image-residual-cnn", "detector", "detectors/image-residual-cnn.pt",
+              "worker.model_builders:image_detector",
+              "residual CNN + FFT/NPR baselines on 300 generated vs real images (~5 min + corpus)",
+              depends=("vae-resynth", "ddpm-32", "espcn-sr")),
+    ModelSpec("audio-lfcc-cnn", "detector", "detectors/audio-lfcc-cnn.pt", "worker.model_builders:audio_detector",
+              "LFCC CNN + LFCC-GMM baseline on 300 generated vs real clips (~8 min + corpus)",
+              depends=("neural-vocoder",)),
+    ModelSpec("text-lm-logreg", "detector", "detectors/text-lm-logreg.pt", "worker.model_builders:text_detector",
+              "LM-feature logistic regression on 400 generated vs human passages (~3 min + corpus)",
+              depends=("text-ngram", "text-gru")),
 ]
 
 
@@ -67,6 +78,11 @@ def status(settings: Settings) -> list[tuple[ModelSpec, bool]]:
 def build(settings: Settings, names: list[str] | None = None, *, missing_only: bool = False, seed: int = 0) -> list[str]:
     """Build the named models (all when None); returns the names built."""
     todo = [find(n) for n in names] if names else list(MODELS)
+    # Missing dependencies (a detector's generators) are built first, in registry order.
+    needed = {m.name for m in todo}
+    for m in list(todo):
+        needed |= {d for d in m.depends if not find(d).path(settings.models_dir).exists()}
+    todo = [m for m in MODELS if m.name in needed]
     built = []
     for m in todo:
         if missing_only and m.path(settings.models_dir).exists():

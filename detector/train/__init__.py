@@ -48,13 +48,27 @@ def train_detector(
     if mod == "image":
         from detector.train.image import train_image
 
-        return train_image(data_dir, models_dir, seed=seed, epochs=epochs or DEFAULT_EPOCHS["image"],
-                           holdout_generator=holdout_generator, baselines=baselines, **kw)
+        return train_image(
+            data_dir,
+            models_dir,
+            seed=seed,
+            epochs=epochs or DEFAULT_EPOCHS["image"],
+            holdout_generator=holdout_generator,
+            baselines=baselines,
+            **kw,
+        )
     if mod == "audio":
         from detector.train.audio import train_audio
 
-        return train_audio(data_dir, models_dir, seed=seed, epochs=epochs or DEFAULT_EPOCHS["audio"],
-                           holdout_generator=holdout_generator, baselines=baselines, **kw)
+        return train_audio(
+            data_dir,
+            models_dir,
+            seed=seed,
+            epochs=epochs or DEFAULT_EPOCHS["audio"],
+            holdout_generator=holdout_generator,
+            baselines=baselines,
+            **kw,
+        )
     if mod == "text":
         from detector.train.text import train_text
 

@@ -1,0 +1,104 @@
+"""Audio front ends: log-mel and LFCC (linear-frequency cepstral coefficients, ASVspoof baseline).
+
+Everything runs at 16 kHz mono; STFT 512 / hop 160 (10 ms), so 0.5 s segments are 50 frames.
+LFCC uses a *linear* triangular filterbank: vocoder and TTS artefacts sit in the high band that
+the mel scale compresses away.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SR = 16000
+N_FFT = 512
+HOP = 160
+SEGMENT_S = 0.5
+SEG_FRAMES = int(SEGMENT_S * SR / HOP)
+
+
+def resample(y: np.ndarray, sr: int, target: int = SR) -> np.ndarray:
+    """Mono float32 at ``target`` Hz (librosa soxr)."""
+    import librosa
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim > 1:
+        y = y.mean(axis=-1) if y.shape[-1] < y.shape[0] else y.mean(axis=0)
+    return y if sr == target else librosa.resample(y, orig_sr=sr, target_sr=target).astype(np.float32)
+
+
+def _power(y: np.ndarray) -> np.ndarray:
+    import librosa
+
+    return np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP, window="hann", center=True)) ** 2
+
+
+def linear_filterbank(n_filters: int = 20, n_fft: int = N_FFT) -> np.ndarray:
+    """Triangular filters equally spaced in Hz over 0..Nyquist, shape (n_filters, n_fft//2+1)."""
+    n_bins = n_fft // 2 + 1
+    edges = np.linspace(0, n_bins - 1, n_filters + 2)
+    bins = np.arange(n_bins)
+    fb = np.zeros((n_filters, n_bins), np.float32)
+    for i in range(n_filters):
+        lo, c, hi = edges[i], edges[i + 1], edges[i + 2]
+        up = (bins - lo) / max(c - lo, 1e-9)
+        down = (hi - bins) / max(hi - c, 1e-9)
+        fb[i] = np.clip(np.minimum(up, down), 0, None)
+    return fb
+
+
+def lfcc(y: np.ndarray, *, n_lfcc: int = 20, n_filters: int = 20, deltas: bool = True) -> np.ndarray:
+    """LFCC (+ delta + delta-delta) of 16 kHz audio, shape (3*n_lfcc or n_lfcc, frames).
+
+    Args:
+        y: float32 mono at 16 kHz.
+        n_lfcc: Cepstral coefficients kept (incl. c0).
+        n_filters: Linear filters.
+        deltas: Append first and second time derivatives (as in the ASVspoof 2019 baseline).
+    """
+    import librosa
+    from scipy.fft import dct
+
+    spec = linear_filterbank(n_filters) @ _power(y)
+    c = dct(np.log(spec + 1e-10), type=2, axis=0, norm="ortho")[:n_lfcc]
+    if not deltas:
+        return c.astype(np.float32)
+    width = min(9, c.shape[1] - (1 - c.shape[1] % 2)) if c.shape[1] >= 3 else 0
+    if width < 3:
+        d1 = d2 = np.zeros_like(c)
+    else:
+        d1 = librosa.feature.delta(c, width=width, order=1)
+        d2 = librosa.feature.delta(c, width=width, order=2)
+    return np.concatenate([c, d1, d2]).astype(np.float32)
+
+
+def logmel(y: np.ndarray, *, n_mels: int = 64) -> np.ndarray:
+    """Log-mel spectrogram (dB-like natural log) of 16 kHz audio, shape (n_mels, frames)."""
+    import librosa
+
+    m = librosa.feature.melspectrogram(S=_power(y), sr=SR, n_mels=n_mels, fmax=SR / 2)
+    return np.log(m + 1e-10).astype(np.float32)
+
+
+def features(y: np.ndarray, front: str) -> np.ndarray:
+    """The named front end: ``lfcc`` (60 x T) or ``logmel`` (64 x T)."""
+    if front == "lfcc":
+        return lfcc(y)
+    if front == "logmel":
+        return logmel(y)
+    raise ValueError(f"unknown audio front end {front!r}")
+
+
+def segments(feat: np.ndarray, *, seg: int = SEG_FRAMES) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Cut (F, T) features into non-overlapping ``seg``-frame windows (the last one padded).
+
+    Returns:
+        ``(windows (N, F, seg), [(start_s, end_s), ...])``.
+    """
+    f, t = feat.shape
+    n = max(1, int(np.ceil(t / seg)))
+    if t < n * seg:
+        feat = np.pad(feat, ((0, 0), (0, n * seg - t)), mode="wrap" if t else "constant")
+    wins = feat[:, : n * seg].reshape(f, n, seg).transpose(1, 0, 2)
+    dur = HOP / SR
+    times = [(i * seg * dur, min((i + 1) * seg, t) * dur) for i in range(n)]
+    return np.ascontiguousarray(wins), times

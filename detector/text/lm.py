@@ -1,0 +1,161 @@
+"""Small word-level scoring language models for the text detector (no generator code imported).
+
+An interpolated absolute-discounting n-gram model (order 2 or 3) over ``lm_tokens`` (words plus
+sentence punctuation, see ``detector.text.tokenize``), trained on human text. It returns, for
+each position, the full next-token distribution over its vocabulary, which is what GLTR's rank
+statistics and Binoculars' cross-perplexity need.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+UNK = "<unk>"
+BOS = "<s>"
+DISCOUNT = 0.75
+
+
+@dataclass
+class NGramLM:
+    """Interpolated absolute-discounting n-gram LM with an add-one unigram floor.
+
+    Attributes:
+        order: 2 (bigram) or 3 (trigram).
+        vocab: Token strings; index 0 is ``<unk>``, 1 is ``<s>``.
+        unigram: Counts per token id.
+        tables: For each order k in 2..order: context tuple → (next ids, counts).
+    """
+
+    order: int
+    vocab: list[str]
+    unigram: np.ndarray
+    tables: dict[int, dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]]]
+
+    def __post_init__(self) -> None:
+        self.index = {w: i for i, w in enumerate(self.vocab)}
+        u = self.unigram.astype(np.float64)
+        self._p1 = (u + 1.0) / (u.sum() + len(u))
+
+    @classmethod
+    def fit(
+        cls,
+        texts: list[list[str]],
+        *,
+        order: int = 3,
+        max_vocab: int = 20000,
+        min_count: int = 1,
+        max_entries: int = 80_000,
+    ) -> NGramLM:
+        """Count n-grams in tokenised human texts.
+
+        Args:
+            texts: Token lists (``lm_tokens`` output).
+            order: 2 or 3.
+            max_vocab: Most frequent tokens kept; the rest map to ``<unk>``.
+            min_count: n-grams (order >= 2) seen fewer times are dropped.
+            max_entries: Cap on stored n-grams per order (most frequent kept) so weights stay small.
+        """
+        freq = Counter(t for toks in texts for t in toks)
+        vocab = [UNK, BOS] + [w for w, _ in freq.most_common(max_vocab)]
+        index = {w: i for i, w in enumerate(vocab)}
+        ids = [[1] * (order - 1) + [index.get(t, 0) for t in toks] for toks in texts]
+        uni = np.zeros(len(vocab), np.int64)
+        for s in ids:
+            np.add.at(uni, np.asarray(s[order - 1 :], dtype=np.int64), 1)
+        tables: dict[int, dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]]] = {}
+        for k in range(2, order + 1):
+            c: Counter[tuple[int, ...]] = Counter()
+            for s in ids:
+                c.update(tuple(s[i - k + 1 : i + 1]) for i in range(order - 1, len(s)))
+            kept = [(g, n) for g, n in c.most_common(max_entries) if n >= min_count]
+            by: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+            for g, n in kept:
+                by.setdefault(g[:-1], []).append((g[-1], n))
+            tables[k] = {
+                ctx: (np.array([w for w, _ in v], np.int64), np.array([n for _, n in v], np.float64))
+                for ctx, v in by.items()
+            }
+        return cls(order, vocab, uni, tables)
+
+    def encode(self, toks: list[str]) -> list[int]:
+        return [self.index.get(t, 0) for t in toks]
+
+    def dist(self, ctx: tuple[int, ...]) -> np.ndarray:
+        """Next-token distribution after ``ctx`` (the last ``order-1`` ids), summing to 1."""
+        p = self._p1
+        for k in range(2, self.order + 1):
+            c = ctx[len(ctx) - (k - 1) :]
+            entry = self.tables[k].get(c)
+            if entry is None:
+                continue
+            nxt, cnt = entry
+            total = cnt.sum()
+            q = p * (DISCOUNT * len(nxt) / total)
+            q[nxt] += np.maximum(cnt - DISCOUNT, 0) / total
+            p = q
+        return p
+
+    def score(self, toks: list[str], *, other: NGramLM | None = None) -> dict[str, np.ndarray]:
+        """Per-position statistics of a token list.
+
+        Args:
+            toks: ``lm_tokens`` of a text.
+            other: A second LM with the same vocabulary for cross-entropy (Binoculars); optional.
+
+        Returns:
+            ``logp`` (log-prob of each actual token), ``rank`` (1 = the model's top choice),
+            ``entropy`` of the predicted distribution, and with ``other``: ``xent`` =
+            -sum_w p_self(w) log p_other(w).
+        """
+        ids = [1] * (self.order - 1) + self.encode(toks)
+        n = len(toks)
+        logp, rank, ent, xent = (np.zeros(n) for _ in range(4))
+        for i in range(n):
+            pos = i + self.order - 1
+            ctx = tuple(ids[pos - self.order + 1 : pos])
+            p = self.dist(ctx)
+            w = ids[pos]
+            logp[i] = np.log(p[w])
+            rank[i] = 1 + np.count_nonzero(p > p[w])
+            lp = np.log(p)
+            ent[i] = -np.dot(p, lp)
+            if other is not None:
+                octx = tuple(ids[pos - other.order + 1 : pos]) if other.order > 1 else ()
+                xent[i] = -np.dot(p, np.log(other.dist(octx)))
+        out = {"logp": logp, "rank": rank, "entropy": ent}
+        if other is not None:
+            out["xent"] = xent
+        return out
+
+    def to_state(self, prefix: str) -> dict[str, Any]:
+        """Tensors + lists for the weights file (no pickled objects)."""
+        import torch
+
+        st: dict[str, Any] = {
+            f"{prefix}order": self.order,
+            f"{prefix}unigram": torch.from_numpy(self.unigram.astype(np.int32)),
+        }
+        for k, table in self.tables.items():
+            rows = [(*ctx, w, c) for ctx, (ws, cs) in table.items() for w, c in zip(ws, cs, strict=True)]
+            arr = np.array(rows, np.int64).reshape(-1, k + 1)
+            # int32 ids and counts halve the file; vocabularies stay far below 2**31.
+            st[f"{prefix}ngrams{k}"] = torch.from_numpy(arr.astype(np.int32))
+        return st
+
+    @classmethod
+    def from_state(cls, st: dict[str, Any], prefix: str, vocab: list[str]) -> NGramLM:
+        order = int(st[f"{prefix}order"])
+        tables: dict[int, dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]]] = {}
+        for k in range(2, order + 1):
+            arr = np.asarray(st[f"{prefix}ngrams{k}"]).astype(np.int64)
+            by: dict[tuple[int, ...], tuple[list[int], list[float]]] = {}
+            for row in arr:
+                ws, cs = by.setdefault(tuple(int(v) for v in row[: k - 1]), ([], []))
+                ws.append(int(row[k - 1]))
+                cs.append(float(row[k]))
+            tables[k] = {c: (np.array(w, np.int64), np.array(n, np.float64)) for c, (w, n) in by.items()}
+        return cls(order, vocab, np.asarray(st[f"{prefix}unigram"]).astype(np.int64), tables)

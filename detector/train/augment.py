@@ -1,0 +1,165 @@
+"""Augmentations and robustness transforms, applied identically to BOTH classes.
+
+A detector that sees JPEG only on real photos learns "JPEG = real" (the codec shortcut); so every
+transform here is drawn with the same probabilities whatever the label. The deterministic
+``image_transform`` / ``audio_transform`` are the evaluation's robustness sweep.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from detector.errors import DetectorError
+
+
+class CodecError(DetectorError):
+    """ffmpeg is missing or failed to encode/decode."""
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+    """Round-trip an RGB uint8 image through JPEG at ``quality`` (OpenCV, 4:2:0 like cameras)."""
+    ok, buf = cv2.imencode(".jpg", img[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise CodecError("JPEG encode failed")
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+
+
+def resize(img: np.ndarray, scale: float) -> np.ndarray:
+    """Rescale by ``scale`` (area filter when shrinking, bicubic when enlarging)."""
+    h, w = img.shape[:2]
+    nh, nw = max(int(round(h * scale)), 8), max(int(round(w * scale)), 8)
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(img, (nw, nh), interpolation=interp)
+
+
+def augment_image(img: np.ndarray, rng: np.random.Generator, *, p: float = 0.5) -> np.ndarray:
+    """Random resize 0.5-1.5, blur, noise and JPEG 50-95, each with probability ``p``, label-blind.
+
+    Args:
+        img: HxWx3 uint8 RGB.
+        rng: Seeded generator.
+        p: Probability of each operation.
+    """
+    out = img
+    if rng.random() < p:
+        out = resize(out, float(rng.uniform(0.5, 1.5)))
+    if rng.random() < p * 0.5:
+        out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(0.3, 1.2)))
+    if rng.random() < p * 0.5:
+        noise = rng.normal(0, float(rng.uniform(1.0, 5.0)), out.shape)
+        out = np.clip(out.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    if rng.random() < p:
+        out = jpeg(out, int(rng.integers(50, 96)))
+    return out
+
+
+IMAGE_TRANSFORMS = ("none", "jpeg95", "jpeg75", "jpeg50", "resize0.5")
+
+
+def image_transform(img: np.ndarray, name: str) -> np.ndarray:
+    """The evaluation's deterministic robustness transforms (see ``IMAGE_TRANSFORMS``)."""
+    if name == "none":
+        return img
+    if name.startswith("jpeg"):
+        return jpeg(img, int(name[4:]))
+    if name.startswith("resize"):
+        return resize(img, float(name[6:]))
+    raise ValueError(f"unknown image transform {name!r}")
+
+
+# --- audio ----------------------------------------------------------------------------------
+
+
+def _ffmpeg() -> str:
+    exe = shutil.which("ffmpeg")
+    if not exe:
+        raise CodecError("ffmpeg not found (apt-get install ffmpeg) — needed for codec augmentation")
+    return exe
+
+
+def codec_roundtrip(y: np.ndarray, sr: int, codec: str, *, bitrate_k: int = 64) -> np.ndarray:
+    """Encode mono float audio with ffmpeg (``ogg`` Vorbis or ``mp3``) and decode it back.
+
+    Args:
+        y: float32 mono in -1..1.
+        sr: Sample rate.
+        codec: "ogg" or "mp3".
+        bitrate_k: Target bitrate in kbit/s.
+
+    Returns:
+        float32 mono of the same length (codec delay trimmed/padded).
+    """
+    import soundfile as sf
+
+    enc = {"ogg": ["-c:a", "libvorbis"], "mp3": ["-c:a", "libmp3lame"]}[codec]
+    if codec == "ogg" and sr <= 16000:
+        # libvorbis refuses mono 16 kHz above ~100 kbit/s; clamp rather than fail.
+        bitrate_k = min(bitrate_k, 96)
+    with tempfile.TemporaryDirectory() as td:
+        src, mid = Path(td) / "in.wav", Path(td) / f"mid.{codec}"
+        sf.write(src, np.clip(y, -1, 1), sr, subtype="PCM_16")
+        base = [_ffmpeg(), "-nostdin", "-loglevel", "error", "-y"]
+        r = subprocess.run(
+            [*base, "-i", str(src), *enc, "-b:a", f"{bitrate_k}k", str(mid)], capture_output=True
+        )
+        if r.returncode:
+            raise CodecError(f"ffmpeg {codec} encode failed: {r.stderr.decode(errors='replace')[-300:]}")
+        r = subprocess.run(
+            [*base, "-i", str(mid), "-f", "f32le", "-ac", "1", "-ar", str(sr), "-"], capture_output=True
+        )
+        if r.returncode:
+            raise CodecError(f"ffmpeg {codec} decode failed: {r.stderr.decode(errors='replace')[-300:]}")
+    out = np.frombuffer(r.stdout, dtype=np.float32).copy()
+    if len(out) >= len(y):
+        return out[: len(y)]
+    return np.pad(out, (0, len(y) - len(out)))
+
+
+def add_noise(y: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """White noise at ``snr_db`` relative to the signal's power."""
+    p = float(np.mean(y.astype(np.float64) ** 2)) + 1e-12
+    n = rng.normal(0, np.sqrt(p / 10 ** (snr_db / 10)), len(y))
+    return (y + n).astype(np.float32)
+
+
+def augment_audio(y: np.ndarray, sr: int, rng: np.random.Generator, *, p_codec: float = 0.5) -> np.ndarray:
+    """Label-blind audio augmentation: gain, noise (10-40 dB SNR), Ogg/MP3 at 32-128 kbit/s.
+
+    Args:
+        y: float32 mono.
+        sr: Sample rate.
+        rng: Seeded generator.
+        p_codec: Probability of a lossy codec round trip.
+    """
+    out = y * float(10 ** (rng.uniform(-6, 3) / 20))
+    if rng.random() < 0.3:
+        out = add_noise(out, float(rng.uniform(10, 40)), rng)
+    if rng.random() < p_codec:
+        codec = "ogg" if rng.random() < 0.5 else "mp3"
+        out = codec_roundtrip(out, sr, codec, bitrate_k=int(rng.choice([32, 48, 64, 96, 128])))
+    return np.clip(out, -1, 1).astype(np.float32)
+
+
+AUDIO_TRANSFORMS = ("none", "ogg64", "mp3_64", "noise20db")
+
+
+def audio_transform(y: np.ndarray, sr: int, name: str, *, seed: int = 0) -> np.ndarray:
+    """The evaluation's deterministic robustness transforms (see ``AUDIO_TRANSFORMS``)."""
+    if name == "none":
+        return y
+    if name == "ogg64":
+        return codec_roundtrip(y, sr, "ogg", bitrate_k=64)
+    if name == "mp3_64":
+        return codec_roundtrip(y, sr, "mp3", bitrate_k=64)
+    if name == "noise20db":
+        return add_noise(y, 20.0, np.random.default_rng(seed))
+    raise ValueError(f"unknown audio transform {name!r}")

@@ -1,0 +1,249 @@
+"""Train the image detectors: residual CNN (main), NPR CNN and FFT + logistic regression baselines.
+
+All three learn from the same label-blind augmented patches: a square region around a random
+point (inside the mask for partial items) is resized 0.5-1.5, blurred, noised and JPEG'd with
+the same probabilities for both classes, then cropped to the patch size at full resolution.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from detector import media
+from detector.image.baselines import KIND as FFT_KIND
+from detector.image.baselines import PATCH as FFT_PATCH
+from detector.image.baselines import FFTLogReg, fft_features
+from detector.image.residual import KIND as CNN_KIND
+from detector.image.residual import PatchCNNDetector, _rgb, build_net, centre_crop, topk_mean
+from detector.train.augment import augment_image
+from detector.train.common import finish, seed_everything, set_threads
+from detector.train.data import DatasetError, Record, load_records, split_records
+
+CNN_VERSION = "0.1.0"
+PATCH = 96
+MAIN = "image-residual-cnn"
+NPR = "image-npr-cnn"
+FFT = "image-fft-lr"
+CONFIGS = {
+    MAIN: {"front": "highpass", "body": "resnet10t", "width": 16, "topk": 0.25, "patch": PATCH},
+    NPR: {"front": "npr", "body": "small", "width": 16, "topk": 0.25, "patch": PATCH},
+}
+
+
+def _load(rec: Record) -> tuple[np.ndarray, np.ndarray | None]:
+    img, box = centre_crop(_rgb(media.load_image(rec.path)))
+    mask = None
+    if rec.mask is not None and rec.mask.is_file():
+        import cv2
+
+        m = cv2.imread(str(rec.mask), cv2.IMREAD_GRAYSCALE)
+        if m is not None:
+            x, y, w, h = box
+            mask = m[y : y + h, x : x + w] > 127
+            if mask.shape != img.shape[:2] or not mask.any():
+                mask = None
+    return img, mask
+
+
+def sample_patch(img: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator, size: int) -> np.ndarray:
+    """One augmented full-resolution patch (label-blind; inside ``mask`` when given)."""
+    h, w = img.shape[:2]
+    region = min(2 * size + 8, h, w)
+    if mask is not None:
+        ys, xs = np.nonzero(mask)
+        i = int(rng.integers(len(ys)))
+        cy, cx = int(ys[i]), int(xs[i])
+    else:
+        cy, cx = int(rng.integers(h)), int(rng.integers(w))
+    y0 = int(np.clip(cy - region // 2, 0, h - region))
+    x0 = int(np.clip(cx - region // 2, 0, w - region))
+    out = augment_image(img[y0 : y0 + region, x0 : x0 + region], rng)
+    oh, ow = out.shape[:2]
+    if oh < size or ow < size:
+        out = np.pad(out, ((0, max(size - oh, 0)), (0, max(size - ow, 0)), (0, 0)), mode="reflect")
+        oh, ow = out.shape[:2]
+    py, px = int(rng.integers(oh - size + 1)), int(rng.integers(ow - size + 1))
+    return out[py : py + size, px : px + size]
+
+
+def _epoch_patches(
+    data: list[tuple[np.ndarray, np.ndarray | None, int]], rng: np.random.Generator, per_image: int, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class-balanced patches for one epoch: each class contributes the same number of patches."""
+    by = {c: [i for i, d in enumerate(data) if d[2] == c] for c in (0, 1)}
+    n = max(len(by[0]), len(by[1])) * per_image
+    xs, ys = [], []
+    for c in (0, 1):
+        for i in rng.choice(by[c], size=n, replace=True):
+            img, mask, _ = data[int(i)]
+            xs.append(sample_patch(img, mask, rng, size))
+            ys.append(c)
+    return np.stack(xs), np.array(ys, np.float32)
+
+
+def train_patch_cnn(
+    name: str,
+    train: list[tuple[np.ndarray, np.ndarray | None, int]],
+    *,
+    rng: np.random.Generator,
+    epochs: int,
+    per_image: int = 8,
+    batch: int = 32,
+    lr: float = 2e-3,
+    progress: bool = True,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train one patch CNN; returns (config, state dict)."""
+    import torch
+
+    config = dict(CONFIGS[name])
+    net = build_net(config)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    steps_per_epoch = max(
+        1, (2 * max(sum(d[2] == 0 for d in train), sum(d[2] == 1 for d in train)) * per_image) // batch
+    )
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch + 1)
+    bar = tqdm(total=epochs * steps_per_epoch, desc=f"train {name}", file=sys.stderr, disable=not progress)
+    for _ in range(epochs):
+        x, y = _epoch_patches(train, rng, per_image, config["patch"])
+        order = rng.permutation(len(y))
+        net.train()
+        for s in range(steps_per_epoch):
+            idx = order[s * batch : (s + 1) * batch]
+            if len(idx) < 2:
+                continue
+            xb = torch.from_numpy(x[idx].transpose(0, 3, 1, 2).copy()).float()
+            yb = torch.from_numpy(y[idx])
+            logit = topk_mean(net(xb), config["topk"])
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    net.eval()
+    return config, {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def train_fft_lr(
+    train: list[tuple[np.ndarray, np.ndarray | None, int]], *, rng: np.random.Generator, per_image: int = 16
+) -> dict[str, Any]:
+    """Fit the FFT + logistic-regression baseline on augmented 64-px grey patches."""
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = _epoch_patches(train, rng, per_image, FFT_PATCH)
+    grey = (x.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
+    f = fft_features(grey)
+    mean, std = f.mean(0), f.std(0) + 1e-6
+    clf = LogisticRegression(C=0.05, max_iter=3000)
+    clf.fit((f - mean) / std, y.astype(int))
+    return {
+        "mean": torch.from_numpy(mean),
+        "std": torch.from_numpy(std),
+        "coef": torch.from_numpy(clf.coef_[0].astype(np.float32)),
+        "intercept": torch.tensor([float(clf.intercept_[0])]),
+    }
+
+
+def _raw_scores(det: Any, items: list[tuple[np.ndarray, np.ndarray | None, int]], desc: str) -> np.ndarray:
+    return np.array(
+        [det.raw_score(img) for img, _, _ in tqdm(items, desc=desc, file=sys.stderr, leave=False)]
+    )
+
+
+def train_image(
+    data_dir: str | Path,
+    models_dir: str | Path,
+    *,
+    seed: int = 0,
+    epochs: int = 12,
+    holdout_generator: str | None = None,
+    baselines: bool = True,
+    per_image: int = 8,
+    threads: int | None = None,
+) -> Path:
+    """Train ``image-residual-cnn`` (and, with ``baselines``, ``image-npr-cnn`` and ``image-fft-lr``).
+
+    Args:
+        data_dir: Dataset folder with ``labels.jsonl`` (image items).
+        models_dir: Models root; weights and cards go to ``models_dir/detectors/``.
+        seed: Seed for sampling, augmentation and initialisation.
+        epochs: Passes over the (class-balanced) training images.
+        holdout_generator: Generator (family) kept out of training and reported on test.
+        baselines: Also train the two baselines on the same patches.
+        per_image: Patches drawn per image per epoch.
+        threads: torch threads (None: 2, or 1 on an oversubscribed machine).
+
+    Returns:
+        The main detector's weights path.
+    """
+    started = time.perf_counter()
+    models_dir = Path(models_dir)
+    rng = seed_everything(seed)
+    set_threads(threads)
+    recs = load_records(data_dir, modality="image")
+    tr, va, te = split_records(recs, holdout_generator=holdout_generator)
+    if not va:
+        raise DatasetError("no validation images (needed to calibrate); add a val split or more items")
+
+    def load(rs: list[Record], d: str) -> list[tuple[np.ndarray, np.ndarray | None, int]]:
+        return [(*_load(r), r.label) for r in tqdm(rs, desc=f"decode {d}", file=sys.stderr, leave=False)]
+
+    train_d, val_d, test_d = load(tr, "train"), load(va, "val"), load(te, "test")
+    extra = {
+        "input": {
+            "patch_px": PATCH,
+            "inference": "full resolution, centre crop <= 1024 px, fully convolutional",
+        },
+        "augmentation": "label-blind: resize 0.5-1.5, blur, noise, JPEG 50-95 (p=0.5 each)",
+    }
+    names = [MAIN, NPR] if baselines else [MAIN]
+    out = None
+    for name in names:
+        config, state = train_patch_cnn(name, train_d, rng=rng, epochs=epochs, per_image=per_image)
+        det = PatchCNNDetector(name, {"config": config, "state": state, "version": CNN_VERSION})
+        path = finish(
+            name=name,
+            kind=CNN_KIND,
+            version=CNN_VERSION,
+            config=config,
+            state=state,
+            models_dir=models_dir,
+            val=(va, _raw_scores(det, val_d, f"val {name}")),
+            test=(te, _raw_scores(det, test_d, f"test {name}")),
+            train_recs=tr,
+            seed=seed,
+            started=started,
+            holdout_generator=holdout_generator,
+            card_extra=extra,
+        )
+        out = out or path
+    if baselines:
+        state = train_fft_lr(train_d, rng=rng)
+        config = {"patch": FFT_PATCH, "grid": 4}
+        det = FFTLogReg(FFT, {"config": config, "state": state, "version": CNN_VERSION})
+        finish(
+            name=FFT,
+            kind=FFT_KIND,
+            version=CNN_VERSION,
+            config=config,
+            state=state,
+            models_dir=models_dir,
+            val=(va, _raw_scores(det, val_d, "val fft")),
+            test=(te, _raw_scores(det, test_d, "test fft")),
+            train_recs=tr,
+            seed=seed,
+            started=started,
+            holdout_generator=holdout_generator,
+            card_extra={"input": {"patch_px": FFT_PATCH, "grid": "4x4 grey patches of the centre crop"}},
+        )
+    assert out is not None
+    return out

@@ -1,0 +1,75 @@
+"""labels.jsonl loading, generator families and leak-free splits (leave-one-family-out)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from detector.train.data import DatasetError, generator_family, load_records, split_records
+
+
+def _write(tmp: Path, rows: list[dict]) -> Path:
+    (tmp / "labels.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return tmp
+
+
+def _rows() -> list[dict]:
+    rows = []
+    for i, split in enumerate(["train"] * 6 + ["val"] * 2 + ["test"] * 2):
+        rows.append(
+            {
+                "file": f"real/{i}.wav",
+                "label": "real",
+                "modality": "voice",
+                "generator": None,
+                "source": f"fillets-cs/clip{i}.ogg",
+                "split": split,
+            }
+        )
+        for gen in ("world_resynth", "world_convert", "espeak_ng"):
+            rows.append(
+                {
+                    "file": f"synthetic/{gen}/{i}.wav",
+                    "label": "synthetic",
+                    "modality": "voice",
+                    "generator": gen,
+                    "source": f"p{i}",
+                    "split": split,
+                }
+            )
+    rows.append(
+        {"file": "x.png", "label": "real", "modality": "image", "source": "skimage/a.png", "split": "train"}
+    )
+    return rows
+
+
+def test_families() -> None:
+    assert generator_family("world_resynth") == generator_family("world_convert") == "world"
+    assert generator_family("text-gru") != generator_family("text-ngram")
+    assert generator_family("image-diffusion-tiny") == "image-diffusion"
+    assert generator_family(None) == "real"
+
+
+def test_load_and_holdout(tmp_path: Path) -> None:
+    recs = load_records(_write(tmp_path, _rows()), modality="audio")
+    assert len(recs) == 40 and {r.modality for r in recs} == {"audio"}
+    assert {r.family for r in recs if r.label == 0} == {"fillets-cs"}
+    tr, va, te = split_records(recs, holdout_generator="world_resynth")
+    assert not any(r.family == "world" for r in tr + va)
+    # Every world item (any split) is in test; espeak test items too; no train item leaks in.
+    assert sum(r.family == "world" for r in te) == 20
+    assert {r.split for r in te if r.family == "espeak"} == {"test"}
+    assert not ({r.path for r in tr} & {r.path for r in te})
+
+
+def test_errors(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="no labels.jsonl"):
+        load_records(tmp_path)
+    recs = load_records(_write(tmp_path, _rows()), modality="audio")
+    with pytest.raises(DatasetError, match="hold out"):
+        split_records(recs, holdout_generator="nonexistent_gen")
+    only_real = [r for r in recs if r.label == 0]
+    with pytest.raises(DatasetError, match="both classes"):
+        split_records(only_real)

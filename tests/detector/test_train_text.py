@@ -1,0 +1,66 @@
+"""Text trainer: n-gram LMs + logistic regression on a tiny in-test corpus; registry load; highlight."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from detector.base import DETECTORS
+from detector.text.lm import NGramLM
+from detector.text.tokenize import lm_tokens
+from detector.train import train_detector
+from detector.train.toy import make_text_dataset
+from detector.types import MediaItem
+
+# Detector modules are imported inside fixtures, not at collection: registry-wide tests elsewhere are
+# parametrized at collection time and must not see weight-needing detectors they cannot build.
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    import detector.text.detector  # noqa: F401  (registers text-lm-logreg)
+
+    root = tmp_path_factory.mktemp("txttrain")
+    data = make_text_dataset(root / "data", n_sources=10, per_source=2, seed=0)
+    train_detector("text", data, root / "models", seed=0)
+    return data, root / "models"
+
+
+def test_registry_finding_and_highlight(trained: tuple[Path, Path]) -> None:
+    data, models = trained
+    text = next((data / "synthetic").glob("*.txt")).read_text()
+    det = DETECTORS.create("text-lm-logreg", models_dir=models)
+    f = det.analyze(MediaItem("x.txt", "x.txt", "0" * 64, "text", "text/plain", 1), text)
+    assert f.status == "ok" and 0.0 <= f.score <= 1.0
+    hl = f.evidence["highlight"]
+    assert len(hl) == len(text.split()) and hl[0]["start"] == 0
+    assert text[hl[1]["start"] : hl[1]["end"]].lower() == lm_tokens(text)[1]
+    assert {h["bucket"] for h in hl} <= {"top1", "top10", "top100", "rest"}
+    short = det.analyze(MediaItem("x.txt", "x.txt", "0" * 64, "text", "text/plain", 1), "too short")
+    assert short.status == "skipped"
+
+
+def test_detector_separates_chain_text(trained: tuple[Path, Path]) -> None:
+    _, models = trained
+    card = yaml.safe_load((models / "detectors" / "text-lm-logreg.yaml").read_text())
+    assert (
+        card["metrics"]["test"]["auc"] >= 0.9
+        and (models / "detectors" / "text-lm-logreg.pt").stat().st_size < 3e6
+    )
+
+
+def test_ngram_distribution_sums_to_one_and_roundtrips() -> None:
+    texts = [lm_tokens("the cat sat on the mat. the dog sat on the log."), lm_tokens("a cat and a dog.")]
+    lm = NGramLM.fit(texts, order=3)
+    for ctx in ((1, 1), (lm.index["the"], lm.index["cat"]), (0, 0)):
+        p = lm.dist(ctx)
+        assert p.sum() == pytest.approx(1.0) and np.all(p > 0)
+    s = lm.score(lm_tokens("the cat sat on the log."))
+    assert s["rank"][2] == 1  # "sat" is the only continuation of "the cat"
+    again = NGramLM.from_state(lm.to_state("x_"), "x_", lm.vocab)
+    np.testing.assert_allclose(
+        again.dist((lm.index["the"], lm.index["dog"])), lm.dist((lm.index["the"], lm.index["dog"]))
+    )
