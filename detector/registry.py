@@ -67,6 +67,9 @@ class Registry(Generic[T]):
             out.append(key)
         return sorted(out)
 
+    def entry(self, name: str) -> Entry[T]:
+        return self._entries[name]
+
     def tags(self, name: str) -> dict[str, Any]:
         return dict(self._entries[name].tags)
 

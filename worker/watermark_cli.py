@@ -52,7 +52,13 @@ def cmd_embed(args: argparse.Namespace) -> int:
     try:
         modality, signal = _load(src)
         scheme = _scheme(OURS[modality], settings)
-        marked = scheme.embed(signal, payload=args.payload)
+        if modality == "text":
+            # Text is marked by rewording it with synonyms: say how much of the author's text changed.
+            marked, stats = scheme.embed_with_stats(signal, payload=args.payload)
+            print(f"reworded {stats['words_changed']} of {stats['words']} words ({stats['fraction_changed']:.1%}); "
+                  f"z {stats['z_before']:.2f} -> {stats['z']:.2f}", file=sys.stderr)
+        else:
+            marked = scheme.embed(signal, payload=args.payload)
         out.parent.mkdir(parents=True, exist_ok=True)
         if modality == "image":
             from PIL import Image

@@ -25,11 +25,19 @@ Design choices:
   p-value is the exact binomial tail ``P(Bin(T, gamma) >= G)``, because the normal
   approximation is optimistic for short texts; at least ``min_tokens`` scored pairs are
   required before anything is called watermarked.
-* **No embedding into existing text.** The mark is applied while a provscan generator samples
-  (``provscan generate --modality text``). Rewriting a finished text with synonyms would
-  need a synonym resource and a fluency model we do not have offline, and would silently
-  change the author's meaning, so :meth:`TextWatermark.embed` raises
-  :class:`TextWatermarkEmbedError` with that explanation instead of pretending.
+* **Embedding into existing text = rewording it.** The mark is normally applied while a
+  provscan generator samples (``provscan generate --modality text``). For a finished text,
+  :meth:`TextWatermark.embed` does *lexical substitution*: it replaces some content words by
+  WordNet synonyms (same part of speech, same simple inflection) chosen so that the
+  (prev, word) and (word, next) pairs become green, maximising green pairs per changed word
+  with a Viterbi pass over the word chain and then undoing the least useful changes while
+  ``z`` stays above the threshold plus a margin. **This changes the author's wording**
+  (about 8% of the words of a 200-word passage, at most ~16%; synonyms are chosen without a
+  fluency model, so some read oddly) and :meth:`TextWatermark.embed_with_stats` reports
+  exactly which words changed. Whitespace, punctuation, capitalisation, numbers,
+  capitalised names, quoted strings and code lines are kept as they are. Short texts, or
+  texts with few words that have synonyms, raise :class:`TextWatermarkEmbedError` saying
+  how many words would be needed.
 * **No payload.** This is a zero-bit scheme: it says "made by a provscan generator holding
   this key", nothing more; ``payload`` is always ``None``.
 """
@@ -38,16 +46,18 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from detector.errors import DetectorError
 from detector.settings import DEFAULT_WATERMARK_KEY
-from detector.text.tokenize import words
+from detector.text.tokenize import WORD_RE, normalize, words
 from detector.types import WatermarkResult
 from detector.watermark.base import register_watermark
 
@@ -58,6 +68,10 @@ MIN_TOKENS = 16
 # The dashboard highlights at most this many words; longer texts are still scored in full.
 TOKEN_MAP_CAP = 1000
 _MASK_CACHE_SIZE = 4096
+# Embedding aims this far above the threshold, so light edits after embedding keep the mark.
+EMBED_Z_MARGIN = 0.5
+# Below this many words synonym substitution cannot reach z >= 4 in practice.
+EMBED_MIN_WORDS = 60
 
 _U64 = np.uint64
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
@@ -66,7 +80,7 @@ _M2 = _U64(0x94D049BB133111EB)
 
 
 class TextWatermarkEmbedError(DetectorError):
-    """The text watermark cannot be added to an existing text (it is applied while generating)."""
+    """The text watermark cannot be added to this text (too short, too few synonyms, or a payload)."""
 
 
 def _mix(hp: np.ndarray, ht: np.ndarray) -> np.ndarray:
@@ -302,17 +316,252 @@ class TextWatermark:
         """
         return self.detect_words(words(signal))
 
-    def embed(self, signal: str, *, payload: str | None = None) -> str:
-        """Not supported: the text watermark is applied while generating.
+    # -- embedding into existing text (lexical substitution) -------------------------------
+    def embed(
+        self, signal: str, *, payload: str | None = None, wordnet_path: str | Path | None = None
+    ) -> str:
+        """Watermark an existing text by replacing some words with synonyms (see the module notes).
+
+        This changes the author's wording; use :meth:`embed_with_stats` to see how much.
+
+        Args:
+            signal: The text.
+            payload: Must be None: this is a zero-bit scheme.
+            wordnet_path: Folder holding (or receiving) Debian's ``wordnet-base`` files; default
+                ``Settings.data_dir / "text-src"``.
+
+        Returns:
+            The reworded text; :meth:`detect` finds the mark in it (``z >= z_threshold``).
 
         Raises:
-            TextWatermarkEmbedError: Always, with the command that makes marked text.
+            TextWatermarkEmbedError: A payload was given, or the text is too short / has too
+                few substitutable words to reach the threshold.
+            detector.text.wordnet.WordNetUnavailableError: WordNet is missing and apt cannot fetch it.
         """
-        raise TextWatermarkEmbedError(
-            "the provscan-text watermark is applied while a provscan generator samples each word; "
-            "it cannot be added to an existing text without rewriting it. Generate marked text with "
-            "`provscan generate --modality text` instead (this scheme carries no payload)."
-        )
+        return self.embed_with_stats(signal, payload=payload, wordnet_path=wordnet_path)[0]
+
+    def embed_with_stats(
+        self,
+        signal: str,
+        *,
+        payload: str | None = None,
+        wordnet_path: str | Path | None = None,
+        margin: float = EMBED_Z_MARGIN,
+    ) -> tuple[str, dict[str, Any]]:
+        """Like :meth:`embed`, also returning what was changed.
+
+        Args:
+            signal: The text.
+            payload: Must be None.
+            wordnet_path: See :meth:`embed`.
+            margin: Aim for ``z >= z_threshold + margin`` (so light later edits keep the mark);
+                falls back to ``z_threshold`` when only that is reachable.
+
+        Returns:
+            ``(text, stats)`` with stats ``{"words", "words_changed", "fraction_changed",
+            "substitutable", "z_before", "z", "tokens_scored", "green", "changes":
+            [{"offset", "from", "to"}, ...]}`` (offsets into the original text).
+
+        Raises:
+            TextWatermarkEmbedError: See :meth:`embed`.
+        """
+        if payload is not None:
+            raise TextWatermarkEmbedError(
+                "provscan-text is a zero-bit watermark: it marks a text as provscan-made but carries "
+                f"no payload; drop --payload (got {payload!r})"
+            )
+        from detector.text.wordnet import load_synonyms, substitutes
+
+        tokens = words(signal)
+        n = len(tokens)
+        min_words = self.min_tokens + 1
+        if n < max(min_words, EMBED_MIN_WORDS):
+            raise TextWatermarkEmbedError(
+                f"text too short to watermark by synonym substitution: {n} words, need at least "
+                f"{max(min_words, EMBED_MIN_WORDS)} (about 200 words for reliable detection at z >= "
+                f"{self.z_threshold:g}); or generate marked text with `provscan generate --modality text`"
+            )
+        smap = load_synonyms(wordnet_path)
+        spans = _substitutable_spans(signal, tokens)
+        cands: list[list[str]] = []
+        for tok, span in zip(tokens, spans, strict=True):
+            alts = list(substitutes(smap, tok)) if span is not None else []
+            cands.append([tok, *alts])
+        n_sub = sum(len(c) > 1 for c in cands)
+        z_before = self.detect_words(tokens).evidence["z"]
+        target = self.z_threshold + max(0.0, margin)
+
+        best: tuple[float, list[int]] | None = None
+        chosen: list[int] | None = None
+        for lam in (1.5, 0.75, 0.3):
+            choice = self._viterbi(cands, lam)
+            z = self._z_of(cands, choice)
+            if best is None or z > best[0]:
+                best = (z, choice)
+            if z >= target:
+                chosen = choice
+                break
+        assert best is not None
+        if chosen is None:
+            if best[0] < self.z_threshold:
+                need = math.ceil(n * (target / best[0]) ** 2) if best[0] > 0.5 else None
+                more = f"about {need} words of similar text" if need else "many more substitutable words"
+                raise TextWatermarkEmbedError(
+                    f"cannot reach z >= {self.z_threshold:g} by synonym substitution: only {n_sub} of {n} "
+                    f"words have usable WordNet synonyms and the best rewording reaches z = {best[0]:.2f}; "
+                    f"need {more} (have {n}), or generate marked text with `provscan generate --modality text`"
+                )
+            target, chosen = self.z_threshold, best[1]
+        chosen = self._prune(cands, chosen, target)
+
+        new_tokens = [cands[i][c] for i, c in enumerate(chosen)]
+        pieces: list[str] = []
+        changes: list[dict[str, Any]] = []
+        last = 0
+        for i, c in enumerate(chosen):
+            if c == 0:
+                continue
+            start, end = spans[i]  # type: ignore[misc]
+            new = _match_case(signal[start:end], cands[i][c])
+            pieces.append(signal[last:start])
+            pieces.append(new)
+            changes.append({"offset": start, "from": signal[start:end], "to": new})
+            last = end
+        pieces.append(signal[last:])
+        text = "".join(pieces)
+        if words(text) != new_tokens:  # the tokenizer must read back exactly what was optimised
+            raise TextWatermarkEmbedError("internal error: the reworded text does not re-tokenise as planned")
+        res = self.detect_words(new_tokens)
+        stats = {
+            "words": n,
+            "words_changed": len(changes),
+            "fraction_changed": round(len(changes) / n, 4),
+            "substitutable": n_sub,
+            "z_before": z_before,
+            "z": res.evidence["z"],
+            "tokens_scored": res.evidence["tokens_scored"],
+            "green": res.evidence["green"],
+            "detected": res.detected,
+            "changes": changes,
+        }
+        return text, stats
+
+    def _pair_green(self, a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+        return self._green(self._hashes(a)[:, None], self._hashes(b)[None, :])
+
+    def _viterbi(self, cands: list[list[str]], lam: float) -> list[int]:
+        """Choice per position maximising (green pairs - lam * changed words) along the chain."""
+        n = len(cands)
+        score = -lam * (np.arange(len(cands[0])) > 0)
+        back: list[np.ndarray] = []
+        for i in range(1, n):
+            trans = score[:, None] + self._pair_green(cands[i - 1], cands[i])
+            arg = np.argmax(trans, axis=0)  # ties go to the lower index, i.e. the original word
+            back.append(arg)
+            score = trans[arg, np.arange(len(cands[i]))] - lam * (np.arange(len(cands[i])) > 0)
+        choice = [int(np.argmax(score))]
+        for arg in reversed(back):
+            choice.append(int(arg[choice[-1]]))
+        return choice[::-1]
+
+    def _z_of(self, cands: list[list[str]], choice: list[int]) -> float:
+        s = self.score_words([cands[i][c] for i, c in enumerate(choice)])
+        return self.z_score(s["G"], s["T"])
+
+    def _prune(self, cands: list[list[str]], choice: list[int], target: float) -> list[int]:
+        """Undo the changes that add the fewest green pairs while ``z`` stays >= ``target``."""
+        toks = [cands[i][c] for i, c in enumerate(choice)]
+        n = len(toks)
+
+        def local(i: int, word: str) -> int:
+            g = 0
+            if i > 0:
+                g += self.is_green(toks[i - 1], word)
+            if i + 1 < n:
+                g += self.is_green(word, toks[i + 1])
+            return g
+
+        changed = [i for i, c in enumerate(choice) if c]
+        changed.sort(key=lambda i: local(i, toks[i]) - local(i, cands[i][0]))
+
+        def reverted(k: int) -> list[int]:
+            out = list(choice)
+            for i in changed[:k]:
+                out[i] = 0
+            return out
+
+        # Largest k (changes undone) with z still >= target; z falls roughly monotonically in k.
+        lo, hi = 0, len(changed)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._z_of(cands, reverted(mid)) >= target:
+                lo = mid
+            else:
+                hi = mid - 1
+        return reverted(lo)
+
+
+_SENTENCE_END = ".!?"
+# A character glued to a word that marks it as code or markup (identifiers, paths, calls).
+_CODEY = set("_/\\@#$%&=<>[]{}*+|~^()")
+_QUOTED = re.compile(r"`[^`]*`|\"[^\"\n]*(?:\n(?!\s*\n)[^\"\n]*)*\"|\u201c[^\u201d]*\u201d")
+# Indented lines that look like code (assignments, calls, brackets, a trailing colon) or doctests;
+# indented prose (reST bodies, quotations) stays substitutable.
+_CODE_LINE = re.compile(
+    r"^(?:[ \t]*(?:>>>|\.\.\.\s)|[ \t]{3,}\S.*?(?:[=\{\}\[\];]|\w\(|:[ \t]*$))", re.MULTILINE
+)
+
+
+def _substitutable_spans(text: str, tokens: list[str]) -> list[tuple[int, int] | None]:
+    """Original-text span per word, or None when the word must not be replaced.
+
+    Kept: words whose normalised form does not line up with the original characters, words
+    with capitals other than a sentence-initial one (names, acronyms), words inside quotes,
+    backticks or indented/``>>>`` code lines, and words glued to code characters.
+    """
+    blocked = np.zeros(len(text) + 1, dtype=bool)
+    for m in _QUOTED.finditer(text):
+        blocked[m.start() : m.end()] = True
+    for m in _CODE_LINE.finditer(text):
+        eol = text.find("\n", m.start())
+        blocked[m.start() : len(text) if eol < 0 else eol] = True
+    spans: list[tuple[int, int] | None] = []
+    for m in re.finditer(r"\S+", text):
+        chunk = m.group(0)
+        norm = normalize(chunk)
+        aligned = len(norm) == len(chunk)
+        for w in WORD_RE.finditer(norm):
+            if not aligned:
+                spans.append(None)
+                continue
+            s, e = m.start() + w.start(), m.start() + w.end()
+            spans.append((s, e) if _replaceable(text, s, e, blocked) else None)
+    if len(spans) != len(tokens):  # normalisation created or merged words: replace nothing
+        return [None] * len(tokens)
+    return spans
+
+
+def _replaceable(text: str, s: int, e: int, blocked: np.ndarray) -> bool:
+    surface = text[s:e]
+    if blocked[s] or not surface.isalpha() or not surface.isascii():
+        return False
+    before = text[s - 1] if s > 0 else " "
+    after = text[e] if e < len(text) else " "
+    if before in _CODEY or after in _CODEY or before in "'-" or after in "'-":
+        return False
+    if after == "." and e + 1 < len(text) and text[e + 1].isalnum():  # module.attr, e.g.
+        return False
+    if surface.islower():
+        return True
+    if not (surface[0].isupper() and surface[1:].islower()):
+        return False  # ALL CAPS, CamelCase
+    prev = text[:s].rstrip()
+    # A capital only at the start of a sentence or paragraph; elsewhere it is a name.
+    return not prev or prev[-1] in _SENTENCE_END or text[len(prev) : s].count("\n") >= 2
+
+
+def _match_case(original: str, word: str) -> str:
+    return word[:1].upper() + word[1:] if original[:1].isupper() else word
 
 
 @register_watermark(SCHEME, modality="text")
