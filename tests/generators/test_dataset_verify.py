@@ -10,7 +10,7 @@ from generators.dataset import generate_dataset
 from generators.verify import verify_dataset
 
 
-@pytest.mark.parametrize("modality", ["image", "text"])
+@pytest.mark.parametrize("modality", ["image", "voice", "text"])
 def test_every_family_is_signed_and_marked(tmp_path, settings, modality) -> None:
     import generators.image  # noqa: F401  (register the families)
     import generators.text  # noqa: F401
