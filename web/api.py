@@ -55,12 +55,13 @@ def _service_error(exc: ServiceError):  # noqa: ANN202
 
 def _enqueue(scan_ids: list[str]) -> None:
     enq = current_app.extensions["provscan.enqueuer"]
-    for sid in scan_ids:
+    for i, sid in enumerate(scan_ids):
         try:
             enq.enqueue(sid)
-        except Exception as exc:  # broker down: the scan must not sit "queued" forever
+        except Exception as exc:  # broker down: no scan may sit "queued" forever
             log.exception("enqueue failed")
-            mark_error(ctx().settings, sid, "the task queue is unavailable; resubmit the file later")
+            for rest in scan_ids[i:]:
+                mark_error(ctx().settings, rest, "the task queue is unavailable; resubmit the file later")
             raise ServiceError("queue_unavailable", f"the task queue is unavailable: {exc}", 503) from None
 
 

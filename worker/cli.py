@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,13 +31,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     app = create_app(settings)
     child = None
+    stopping = threading.Event()
     if settings.embedded:
         # Same task code as production, in a child process on a broker that needs no server.
         env = dict(os.environ, PROVSCAN_DATA_DIR=str(settings.data_dir))
-        child = subprocess.Popen([sys.executable, "-m", "worker.cli", "worker", "--concurrency", str(args.concurrency)], env=env)
+        cmd = [sys.executable, "-m", "worker.cli", "worker", "--concurrency", str(args.concurrency)]
+        child = subprocess.Popen(cmd, env=env)
         print(f"provscan: embedded worker started (pid {child.pid}); queue in {settings.data_dir / 'queue'}", file=sys.stderr)
 
+        def watchdog() -> None:
+            # A dead embedded worker would leave every upload queued forever: restart it.
+            nonlocal child
+            while not stopping.wait(5.0):
+                if child.poll() is not None:
+                    print(f"provscan: embedded worker exited ({child.returncode}); restarting", file=sys.stderr)
+                    child = subprocess.Popen(cmd, env=env)
+
+        threading.Thread(target=watchdog, daemon=True, name="worker-watchdog").start()
+
     def stop(*_a: object) -> None:
+        stopping.set()
         if child and child.poll() is None:
             child.terminate()
             try:
@@ -54,6 +68,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        stopping.set()
         if child and child.poll() is None:
             child.terminate()
             child.wait(timeout=20)

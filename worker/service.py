@@ -169,11 +169,14 @@ def iter_files(folder: Path, roots: tuple[Path, ...] | None = None) -> Iterator[
 
 def create_batch_from_path(ctx: Context, raw_path: str, *, api_key_id: int | None = None) -> tuple[Batch, list[Scan]]:
     folder = resolve_in_roots(raw_path, ctx.settings.allowed_roots)
+    files = list(iter_files(folder, ctx.settings.allowed_roots))
+    if not files:
+        raise ServiceError("empty_batch", "the folder contains no files", 400)
     with ctx.store.session() as s:
         batch = Batch(source="path", path=str(folder), api_key_id=api_key_id)
         s.add(batch)
     scans = []
-    for p in iter_files(folder, ctx.settings.allowed_roots):
+    for p in files:
         rel = str(p.relative_to(folder)) if p != folder else p.name
         try:
             with open(p, "rb") as f:
@@ -185,8 +188,6 @@ def create_batch_from_path(ctx: Context, raw_path: str, *, api_key_id: int | Non
         b = s.get(Batch, batch.id)
         b.total = len(scans)
         batch = b
-    if not scans:
-        raise ServiceError("empty_batch", "the folder contains no files", 400)
     return batch, scans
 
 

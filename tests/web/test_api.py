@@ -130,6 +130,8 @@ def test_batch_from_folder_stays_inside_root(rooted) -> None:
     for bad in (str(outside), str(root / ".." / "secret"), "../secret", str(root / "linkdir")):
         assert check(post_path(client, auth, bad), "Error", 403)["error"]["code"] == "path_not_allowed", bad
     check(post_path(client, auth, str(root / "nope")), "Error", 404)
+    (root / "empty").mkdir()
+    assert check(post_path(client, auth, str(root / "empty")), "Error", 400)["error"]["code"] == "empty_batch"
     check(client.post("/api/v1/batches", data="[1]", headers=auth, content_type="application/json"), "Error", 400)
 
 
