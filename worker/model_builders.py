@@ -50,6 +50,7 @@ def vae_resynth(models_dir: Path, *, seed: int = 0) -> Path:
 
 
 def ddpm_32(models_dir: Path, *, seed: int = 0) -> Path:
+    _ensure_wallpapers()
     return _image("ddpm_32", models_dir, seed)
 
 
@@ -94,3 +95,19 @@ def audio_detector(models_dir: Path, *, seed: int = 0) -> Path:
 
 def text_detector(models_dir: Path, *, seed: int = 0) -> Path:
     return _detector("text", models_dir, seed)
+
+
+def _ensure_wallpapers() -> None:
+    """The DDPM trains on the Plasma wallpaper photos too (generators/image/photos.list_wallpapers):
+    fetch them where that function looks, so the builder gives the same weights on a fresh machine."""
+    from detector.settings import Settings
+    from generators.corpus_sources import SourceContext
+
+    settings = Settings.from_env()
+    dest = settings.data_dir / "cache" / "plasma-workspace-wallpapers"
+    if (dest / "usr" / "share" / "wallpapers").is_dir():
+        return
+    root = SourceContext(cache=settings.data_dir / "cache" / "debs").package("plasma-workspace-wallpapers")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.exists():
+        dest.symlink_to(root, target_is_directory=True)

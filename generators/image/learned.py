@@ -187,6 +187,8 @@ class DDPM32(_Learned):
     """Unconditional 32x32 DDPM, DDIM-sampled, bicubic-upsampled (registered as ``ddpm_32``)."""
 
     name = "ddpm_32"
+    # 1.1: retrained with Plasma wallpapers, Min-SNR loss and a 0.999 EMA (new samples per seed).
+    version = "1.1"
 
     def sample_native(self, *, seed: int, ddim_steps: int = 50) -> np.ndarray:
         """One native-resolution sample (HxWx3 uint8) for ``seed``."""

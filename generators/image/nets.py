@@ -139,14 +139,35 @@ class Diffusion:
         betas = (1 - abar[1:] / abar[:-1]).clamp(max=0.999)
         self.abar = torch.cumprod(1 - betas, 0).float()
 
-    def loss(self, model: nn.Module, x0: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Epsilon-prediction MSE at uniformly drawn timesteps."""
+    def loss(
+        self,
+        model: nn.Module,
+        x0: torch.Tensor,
+        generator: torch.Generator,
+        *,
+        min_snr: float | None = None,
+    ) -> torch.Tensor:
+        """Epsilon-prediction MSE at uniformly drawn timesteps.
+
+        Args:
+            model: The noise predictor.
+            x0: Clean images in [-1, 1].
+            generator: Draws timesteps and noise.
+            min_snr: If set, Min-SNR-gamma weighting (Hang et al. 2023), ``min(snr, gamma) / snr``
+                per sample: it down-weights the nearly clean timesteps, whose fine texture a
+                small model cannot afford, so training time goes to layout and colour.
+        """
         b = x0.shape[0]
         t = torch.randint(0, self.T, (b,), generator=generator)
         eps = torch.randn(x0.shape, generator=generator)
         a = self.abar[t][:, None, None, None]
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
-        return F.mse_loss(model(xt, t), eps)
+        if min_snr is None:
+            return F.mse_loss(model(xt, t), eps)
+        snr = self.abar[t] / (1 - self.abar[t])
+        w = snr.clamp(max=min_snr) / snr
+        per = (model(xt, t) - eps).pow(2).mean(dim=(1, 2, 3))
+        return (w * per).mean()
 
     @torch.inference_mode()
     def sample(

@@ -136,6 +136,38 @@ def list_photos(source_path: str | Path | None = None, *, settings: Settings | N
     return photos
 
 
+# Photographic KDE Plasma wallpapers (LGPL-3, Debian plasma-workspace-wallpapers), the same list as
+# the corpus builder's; the others are abstract renders. Extract the package with ``dpkg -x`` into
+# ``<data_dir>/cache/plasma-workspace-wallpapers``.
+WALLPAPER_PHOTOS = (
+    "BytheWater ColdRipple ColorfulCups DarkestHour EveningGlow FallenLeaf Grey Kite OneStandsOut Path summer_1am"
+).split()
+WALLPAPER_SUBDIR = Path("plasma-workspace-wallpapers/usr/share/wallpapers")
+
+
+def list_wallpapers(*, settings: Settings | None = None) -> list[Photo]:
+    """The photographic Plasma wallpapers, if extracted, smallest size of each (ids ``wallpaper:<Name>``).
+
+    Whole landscapes and still lifes: downscaled to a thumbnail each is a complete scene, the
+    coherent training domain the 32x32 DDPM needs. Kept out of :func:`list_photos` so the other
+    generators' seeded photo choices do not change. Returns ``[]`` when not extracted.
+    """
+    settings = settings or Settings.from_env()
+    root = settings.data_dir / "cache" / WALLPAPER_SUBDIR
+    out: list[Photo] = []
+    for name in WALLPAPER_PHOTOS:
+        images = list((root / name / "contents" / "images").glob("*x*.jpg"))
+
+        def area(p: Path) -> int:
+            m = re.match(r"(\d+)x(\d+)", p.stem)
+            return int(m.group(1)) * int(m.group(2)) if m else 0
+
+        if images:
+            # The smallest size is still >= 480 px high: plenty for thumbnails, fast to resize.
+            out.append(Photo(f"wallpaper:{name}", min(images, key=lambda p: (area(p), p.name)), "LGPL-3.0"))
+    return out
+
+
 @functools.lru_cache(maxsize=64)
 def _read_rgb_cached(path: str, mtime: float) -> np.ndarray:
     del mtime  # part of the cache key only, so an edited file is re-read

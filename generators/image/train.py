@@ -29,7 +29,7 @@ from tqdm import tqdm
 from detector.settings import Settings
 from generators.errors import GeneratorError
 from generators.image.nets import ESPCN, Diffusion, TinyUNet, TinyVAE, n_params
-from generators.image.photos import Photo, list_photos, load_rgb
+from generators.image.photos import Photo, list_photos, list_wallpapers, load_rgb
 
 LEARNED = ("vae_resynth", "ddpm_32", "espcn_sr")
 TRAIN_COMMAND = "python -m generators.image.train {name}"
@@ -186,18 +186,22 @@ def _train_ddpm(
     ema = copy.deepcopy(model).requires_grad_(False)
     diff = Diffusion(config["T"])
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
+    count = [0]
 
     def step() -> torch.Tensor:
         x0 = sampler.batch(batch, 32, short_side=(34, 64))
-        loss = diff.loss(model, x0, gen)
+        loss = diff.loss(model, x0, gen, min_snr=MIN_SNR)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        # EMA weights sample far cleaner than the raw ones after only a few thousand steps.
+        # EMA weights sample far cleaner than the raw ones. The decay warms up to 0.999
+        # ((n+1)/(n+10)) so the average is not anchored to the random initial weights.
+        count[0] += 1
+        decay = 0.999 if init is not None else min(0.999, (1 + count[0]) / (10 + count[0]))
         with torch.no_grad():
             for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
-                pe.lerp_(pm, 0.005)
+                pe.lerp_(pm, 1.0 - decay)
         return loss.detach()
 
     stats = _loop(step, max_steps=max_steps, minutes=minutes, name="ddpm_32")
@@ -249,6 +253,7 @@ def _train_sr(
 
 
 # Batch sizes fit a few minutes on 2 shared CPU cores (each step ~0.1-0.5 s there).
+MIN_SNR = 5.0  # Min-SNR-gamma loss weighting of the DDPM (gamma = 5, as in the paper)
 _TRAINERS = {"vae_resynth": (_train_vae, 8), "ddpm_32": (_train_ddpm, 16), "espcn_sr": (_train_sr, 16)}
 
 
@@ -294,6 +299,9 @@ def train_image_generator(
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     photos = list_photos(data)
+    if name == "ddpm_32" and data is None:
+        # Whole-scene landscape wallpapers, when extracted: see photos.list_wallpapers.
+        photos += list_wallpapers()
     sampler = PatchSampler(photos, np.random.default_rng(seed))
     trainer, default_batch = _TRAINERS[name]
     weights = out / f"{name}.pt"
@@ -330,7 +338,8 @@ def train_image_generator(
         "data": {
             "source": str(data)
             if data is not None
-            else "builtin real photos (skimage, matplotlib, opencv-doc)",
+            else "builtin real photos (skimage, matplotlib, opencv-doc)"
+            + (", Plasma photo wallpapers" if any(p.id.startswith("wallpaper:") for p in photos) else ""),
             "photos": len(photos),
             "ids": [p.id for p in photos],
             "licences": sorted({p.licence for p in photos}),
