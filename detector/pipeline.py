@@ -88,6 +88,19 @@ class _Unavailable:
         return Finding(self.name, self.version, None, "skipped", {"reason": self.reason})
 
 
+@functools.lru_cache(maxsize=8)
+def _thresholds(modality: str, models_dir: str) -> dict[str, float]:
+    """Verdict thresholds published in the detectors' cards (detector/eval/threshold.py)."""
+    from detector.eval.threshold import read_from_card
+
+    out = {}
+    for d in _detectors(modality, models_dir):
+        value = read_from_card(Path(models_dir) / "detectors" / f"{d.name}.yaml")
+        if value is not None:
+            out[d.name] = value
+    return out
+
+
 def _calibrated(modality: str) -> set[str]:
     return {n for n in DETECTORS.list(modality=modality) if DETECTORS.tags(n).get("calibrated")}
 
@@ -236,8 +249,7 @@ def analyze(
             log.exception("detector %s failed", det.name)
             findings.append(Finding(det.name, det.version, None, "error", {"error": f"{type(exc).__name__}: {exc}"}))
 
-    dets = _detectors(item.media_type, str(settings.models_dir))
-    thresholds = {d.name: float(t) for d in dets if (t := getattr(d, "verdict_threshold", None)) is not None}
+    thresholds = _thresholds(item.media_type, str(settings.models_dir))
     verdict = fuse(c2pa, marks, findings, calibrated=_calibrated(item.media_type), thresholds=thresholds)
     provenance["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     return Report(rid, item.sha256, fname, item.media_type, "done", None, verdict, provenance, findings, versions, _now())

@@ -372,6 +372,29 @@ def cmd_dataset_verify(args: argparse.Namespace) -> int:
     return EXIT_FAILED if bad else EXIT_OK
 
 
+def cmd_threshold(args: argparse.Namespace) -> int:
+    from detector.base import create_detector
+    from detector.eval.threshold import fit_verdict_threshold, write_to_card
+    from detector.pipeline import load_plugins
+
+    settings = Settings.from_env()
+    corpus = Path(args.corpus)
+    if not (corpus / "manifest.jsonl").is_file():
+        _err(f"{corpus} has no manifest.jsonl (build one with: provscan corpus build --dest {corpus})")
+        return EXIT_USAGE
+    if not 0 < args.fpr < 0.5:
+        _err("--fpr must be in (0, 0.5)")
+        return EXIT_USAGE
+    load_plugins()
+    det = create_detector(args.name, models_dir=settings.models_dir)
+    entry = fit_verdict_threshold(det, corpus, split=args.split, target_fpr=args.fpr, limit=args.limit)
+    card = settings.models_dir / "detectors" / f"{args.name}.yaml"
+    write_to_card(card, entry)
+    print(json.dumps(entry, indent=2))
+    print(f"written to {card}", file=sys.stderr)
+    return EXIT_OK
+
+
 # --- models ---------------------------------------------------------------------------------
 
 
@@ -487,6 +510,14 @@ def build_parser() -> argparse.ArgumentParser:
     train_cli.add_train_args(tr).set_defaults(fn=train_cli.cmd_train)
     ev = sub.add_parser("evaluate", help="evaluate a detector: AUC, EER, TPR@FPR, robustness, calibration, plots")
     train_cli.add_evaluate_args(ev).set_defaults(fn=train_cli.cmd_evaluate)
+
+    th = sub.add_parser("threshold", help="publish a detector's verdict threshold at a target FPR on human media")
+    th.add_argument("name", help="detector name, e.g. text-lm-logreg")
+    th.add_argument("--corpus", required=True, help="real corpus folder (provscan corpus build)")
+    th.add_argument("--split", default="test", help="corpus split the detector never trained on")
+    th.add_argument("--fpr", type=float, default=0.01)
+    th.add_argument("--limit", type=int, default=None)
+    th.set_defaults(fn=cmd_threshold)
 
     mo = sub.add_parser("models", help="list or build the model weights this instance uses")
     mos = mo.add_subparsers(dest="models_cmd", required=True)

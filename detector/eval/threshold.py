@@ -1,0 +1,106 @@
+"""Verdict thresholds: the score above which one detector alone may call an item "synthetic".
+
+Chosen on human-made media only (a held-out corpus split the detector never trained on) so that
+at most ``target_fpr`` of it would be flagged; published in the detector's card as
+``verdict_threshold`` with the data, counts and the measured rate, and read by the pipeline.
+
+    provscan threshold NAME --corpus DIR [--split test] [--fpr 0.01]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from detector.types import MediaItem
+
+CORPUS_MODALITY = {"image": "image", "audio": "audio", "text": "text"}
+
+
+def _decode(path: Path, modality: str) -> Any:
+    from detector import media
+
+    if modality == "image":
+        return media.load_image(path)
+    if modality == "audio":
+        return media.load_audio(path)
+    return media.load_text(path)
+
+
+def _upper_bound(k: int, n: int, conf: float = 0.95) -> float:
+    """One-sided Clopper-Pearson upper bound on a rate seen k times in n."""
+    from scipy.stats import beta
+
+    return 1.0 if k >= n else float(beta.ppf(conf, k + 1, n - k))
+
+
+def fit_verdict_threshold(
+    detector: Any, corpus: Path, *, split: str = "test", target_fpr: float = 0.01, limit: int | None = None
+) -> dict[str, Any]:
+    """Score the human items of ``corpus``'s ``split`` and pick the smallest threshold whose
+    empirical false-positive rate is at most ``target_fpr``.
+
+    Returns the card entry: value, target and measured FPR with its 95 % upper bound, counts, data.
+    """
+    recs = [json.loads(line) for line in (Path(corpus) / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    recs = [r for r in recs if r["modality"] == CORPUS_MODALITY[detector.modality] and r["split"] == split]
+    if limit:
+        recs = recs[:limit]
+    if not recs:
+        raise ValueError(f"no {detector.modality} items in the {split!r} split of {corpus}")
+    scores, skipped = [], 0
+    for r in tqdm(recs, desc=f"threshold {detector.name}", unit="item", file=sys.stderr):
+        path = Path(corpus) / r["path"]
+        item = MediaItem(str(path), path.name, r["sha256"], detector.modality, "", 0)
+        f = detector.analyze(item, _decode(path, detector.modality))
+        if f.status != "ok" or f.score is None:
+            skipped += 1
+            continue
+        scores.append(float(f.score))
+    s = np.sort(np.asarray(scores))
+    n = len(s)
+    allowed = int(math.floor(target_fpr * n))  # human items that may score at or above the threshold
+    # Threshold just above the (allowed+1)-th highest human score: at most `allowed` human items reach it.
+    value = float(np.nextafter(s[n - allowed - 1], 1.0)) if allowed < n else float(s[0])
+    value = min(max(value, 0.5), 1.0)  # never below even odds
+    k = int(np.sum(s >= value))
+    return {
+        "value": round(value, 6),
+        "target_fpr": target_fpr,
+        "measured_fpr": round(k / n, 6),
+        "fpr_upper_95": round(_upper_bound(k, n), 6),
+        "human_items": n,
+        "skipped": skipped,
+        "data": f"{corpus} split={split} ({detector.modality}, human-made only; never trained on)",
+        "sources": sorted({r.get("source", "?") for r in recs}),
+        "measured_at": time.strftime("%Y-%m-%d"),
+        "command": f"provscan threshold {detector.name} --corpus {corpus} --split {split} --fpr {target_fpr}",
+    }
+
+
+def write_to_card(card: Path, entry: dict[str, Any]) -> None:
+    import yaml
+
+    data = yaml.safe_load(card.read_text()) if card.exists() else {}
+    data["verdict_threshold"] = entry
+    card.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def read_from_card(card: Path) -> float | None:
+    """The published verdict threshold of a detector card, or None."""
+    if not card.exists():
+        return None
+    import yaml
+
+    try:
+        entry = (yaml.safe_load(card.read_text()) or {}).get("verdict_threshold")
+    except yaml.YAMLError:
+        return None
+    return float(entry["value"]) if isinstance(entry, dict) and "value" in entry else None
