@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from detector.errors import DetectorError
 from detector.types import MediaItem
 
 CORPUS_MODALITY = {"image": "image", "audio": "audio", "text": "text"}
@@ -59,7 +60,11 @@ def fit_verdict_threshold(
     for r in tqdm(recs, desc=f"threshold {detector.name}", unit="item", file=sys.stderr):
         path = Path(corpus) / r["path"]
         item = MediaItem(str(path), path.name, r["sha256"], detector.modality, "", 0)
-        f = detector.analyze(item, _decode(path, detector.modality))
+        try:
+            f = detector.analyze(item, _decode(path, detector.modality))
+        except DetectorError:  # an undecodable corpus file is skipped and counted, not fatal
+            skipped += 1
+            continue
         if f.status != "ok" or f.score is None:
             skipped += 1
             continue
