@@ -49,12 +49,11 @@ def fuse(
         c2pa: The C2PA reading (None when it could not run).
         watermarks: Every scheme's detection result.
         findings: Detector findings.
-        calibrated: Names of detectors whose scores are calibrated probabilities; only these move
-            ``verdict.score``.
+        calibrated: Names of detectors whose scores are calibrated probabilities.
         thresholds: Per-detector score at or above which that detector alone may label an item
             "synthetic". Only detectors whose card publishes such a threshold, chosen for <= 1 %
-            false positives on held-out human-made media, get one; the others inform the score
-            but never flip the label. Detectors never label anything "authentic": a low score is
+            false positives on held-out human-made media, get one; only those move
+            ``verdict.score`` (the others are shown in the reasons, unweighted). Detectors never label anything "authentic": a low score is
             the absence of one kind of evidence, not proof of a camera or a person.
     """
     reasons: list[tuple[float, str]] = []  # (strength, text)
@@ -95,11 +94,14 @@ def fuse(
                 label, score = "synthetic", max(score, 0.98 if wm.p_value is None or wm.p_value < 1e-6 else 0.9)
 
     thresholds = thresholds or {}
-    usable = [f for f in findings if f.status == "ok" and f.score is not None and f.name in calibrated]
+    ok = [f for f in findings if f.status == "ok" and f.score is not None]
+    # Only validated detectors (calibrated AND a published <= 1 % human-FPR threshold) weigh: a
+    # calibrated score off its training distribution (e.g. real PCM speech for a model trained on
+    # Ogg game dialogue) can be confidently wrong, and "P(synthetic) 0.9" on a real file misleads.
+    usable = [f for f in ok if f.name in calibrated and f.name in thresholds]
     if usable and label == "inconclusive":
-        mean = sum(f.score or 0.0 for f in usable) / len(usable)
-        score = mean
-        deciding = [f for f in usable if f.name in thresholds and (f.score or 0.0) >= thresholds[f.name]]
+        score = sum(f.score or 0.0 for f in usable) / len(usable)
+        deciding = [f for f in usable if (f.score or 0.0) >= thresholds[f.name]]
         if deciding:
             top = max(deciding, key=lambda f: f.score or 0.0)
             label, score = "synthetic", float(top.score or 0.0)
@@ -107,10 +109,12 @@ def fuse(
                                  f"{thresholds[top.name]:.2f} (set for <= 1% false positives on human-made media)."))
         else:
             names = ", ".join(f"{f.name} {f.score:.2f}" for f in usable)
-            unvalidated = [f.name for f in usable if f.name not in thresholds]
-            note = (" Their thresholds are not yet validated at <= 1% false positives, so they do not decide the label."
-                    if unvalidated else "")
-            reasons.append((0.4, f"Calibrated detectors: P(synthetic) {names}.{note}"))
+            reasons.append((0.4, f"Validated detectors are below their thresholds: P(synthetic) {names}."))
+    unvalidated = [f for f in ok if f.name in calibrated and f.name not in thresholds]
+    if unvalidated:
+        names = ", ".join(f"{f.name} {f.score:.2f}" for f in unvalidated)
+        reasons.append((0.2, f"Trained detectors not yet validated at <= 1% false positives on human-made media "
+                             f"(shown, not weighted): {names}."))
     uncal = [f for f in findings if f.status == "ok" and f.score is not None and f.name not in calibrated]
     if uncal:
         names = ", ".join(f"{f.name} {f.score:.2f}" for f in uncal)

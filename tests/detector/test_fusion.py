@@ -34,9 +34,11 @@ def test_watermark_outweighs_detectors_and_uncalibrated_scores_carry_no_weight()
     heur = Finding("image-noise-floor", "0.1", 0.99)
     assert fuse(None, [wm], [heur]).label == "synthetic"
     assert fuse(C2PAResult(False), [], [heur]).label == "inconclusive"
-    # A calibrated detector moves the score; it decides the label only with a validated threshold.
+    # A calibrated detector weighs only once validated (a published threshold at <= 1% human FPR).
     cal = fuse(C2PAResult(False), [], [Finding("cnn", "1", 0.97)], calibrated={"cnn"})
-    assert cal.label == "inconclusive" and cal.score == 0.97 and "not yet validated" in cal.reasons[0]
+    assert cal.label == "inconclusive" and cal.score == 0.5 and "not yet validated" in cal.reasons[0]
+    below = fuse(C2PAResult(False), [], [Finding("cnn", "1", 0.7)], calibrated={"cnn"}, thresholds={"cnn": 0.95})
+    assert below.label == "inconclusive" and below.score == 0.7
     dec = fuse(C2PAResult(False), [], [Finding("cnn", "1", 0.97)], calibrated={"cnn"}, thresholds={"cnn": 0.95})
     assert dec.label == "synthetic" and "threshold 0.95" in dec.reasons[0]
     low = fuse(C2PAResult(False), [], [Finding("cnn", "1", 0.02)], calibrated={"cnn"}, thresholds={"cnn": 0.95})
