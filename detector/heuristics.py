@@ -129,16 +129,24 @@ class VideoFrames:
 
     def __init__(self, models_dir: Any = None) -> None:
         self.models_dir = models_dir
+        self._dets: list[Any] | None = None
+
+    def _image_detectors(self) -> list[Any]:
+        # Created once per process: loading CNN weights for every video would dominate its scan.
+        if self._dets is None:
+            dets = []
+            for n in list_detectors(modality="image"):
+                try:
+                    dets.append(create_detector(n, models_dir=self.models_dir))
+                except DetectorError:
+                    continue  # weights missing: that detector is reported as skipped for images too
+            self._dets = dets
+        return self._dets
 
     def analyze(self, item: MediaItem, signal: VideoSignal) -> Finding:
         timeline: list[dict[str, Any]] = []
         per_frame: list[float] = []
-        dets = []
-        for n in list_detectors(modality="image"):
-            try:
-                dets.append(create_detector(n, models_dir=self.models_dir))
-            except DetectorError:
-                continue  # weights missing: that detector is reported as skipped for images too
+        dets = self._image_detectors()
         for t, frame in zip(signal.frame_times, signal.frames, strict=False):
             scores = {}
             for d in dets:

@@ -6,6 +6,7 @@ manifest valid and does it declare AI, and does our own detector code find the w
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,7 @@ def verify_dataset(out: Path, *, settings: Settings | None = None, progress: boo
     tallies: dict[str, GeneratorTally] = defaultdict(GeneratorTally)
     schemes: dict[str, Any] = {}
     recs = [r for r in load_labels(out) if r.get("label") != "real"]
-    for rec in tqdm(recs, desc="verify", unit="item", file=__import__("sys").stderr, disable=not progress):
+    for rec in tqdm(recs, desc="verify", unit="item", file=sys.stderr, disable=not progress):
         t = tallies[rec["generator"]]
         t.items += 1
         path = Path(out) / rec["file"]
