@@ -47,10 +47,14 @@ def test_upload_shows_c2pa_state(served, browser, c2pa_fixtures, tmp_path) -> No
 
 def test_upload_of_unsupported_file_shows_error(served, browser, tmp_path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
 
     junk = tmp_path / "junk.png"
     junk.write_bytes(bytes(range(256)) * 16)
     browser.get(served["url"] + "/")
     browser.find_element(By.ID, "file").send_keys(str(junk))
     browser.find_element(By.ID, "submit").click()
-    assert "unsupported" in browser.find_element(By.ID, "error").text
+    # The form posts and the server answers with a new page: wait for it, don't race the navigation.
+    error = WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, "error")))
+    assert "unsupported" in error.text
