@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from detector.docx import DOCX_MIME, is_docx, read_docx_text
 from detector.errors import DecodeError, UnsupportedMediaError
 from detector.types import MediaItem
 
@@ -74,9 +75,26 @@ def sniff_bytes(head: bytes) -> tuple[str, str]:
     # MPEG audio frame sync without an ID3 tag.
     if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:
         return "audio", "audio/mpeg"
+    if head[:4] == b"PK\x03\x04":
+        # Only the head is here: Word writes [Content_Types].xml first. sniff_file() opens the ZIP
+        # for the definitive answer.
+        if b"[Content_Types].xml" in head[:64] or b"word/" in head:
+            return "text", DOCX_MIME
+        raise UnsupportedMediaError("ZIP archives are not analysed (only Word .docx documents)")
     if _looks_like_text(head):
         return "text", "text/plain"
     raise UnsupportedMediaError("unsupported or unrecognised file format (not an image, audio, video or text file)")
+
+
+def sniff_file(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """Like :func:`sniff_bytes` for a file on disk; ZIPs are opened to tell .docx from other archives."""
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+    if head[:4] == b"PK\x03\x04":
+        if is_docx(path):
+            return "text", DOCX_MIME
+        raise UnsupportedMediaError("ZIP archives are not analysed (only Word .docx documents)")
+    return sniff_bytes(head)
 
 
 def _check_supported(kind: str, mime: str) -> tuple[str, str]:
@@ -111,7 +129,7 @@ def sniff(path: str | os.PathLike[str], *, filename: str | None = None, sha256: 
             head = f.read(SNIFF_BYTES)
     except OSError as exc:
         raise UnsupportedMediaError(f"cannot read file: {exc.strerror or exc}") from None
-    media_type, mime = sniff_bytes(head)
+    media_type, mime = sniff_file(p) if head[:4] == b"PK\x03\x04" else sniff_bytes(head)
     return MediaItem(
         path=str(p),
         filename=filename or p.name,
@@ -173,6 +191,17 @@ def load_audio(path: str | os.PathLike[str], *, sr: int | None = None, mono: boo
 
 
 def load_text(path: str | os.PathLike[str], *, max_chars: int = 2_000_000) -> str:
+    """UTF-8 text of a plain-text file, or the body text of a Word .docx (sniffed by content)."""
+    try:
+        with open(path, "rb") as f:
+            is_zip = f.read(4) == b"PK\x03\x04"
+    except OSError as exc:
+        raise DecodeError(f"cannot read text: {exc}") from None
+    if is_zip:
+        text = read_docx_text(path)
+        if not text.strip():
+            raise DecodeError("Word document has no text")
+        return text[:max_chars]
     try:
         raw = Path(path).read_bytes()[: max_chars * 4]
         text = raw.decode("utf-8", errors="strict")

@@ -218,7 +218,8 @@ def analyze(
         return Report(rid, digest, fname, None, "error", str(exc), None, prov, [], model_versions(settings), _now())
 
     versions = model_versions(settings, item.media_type)
-    c2pa = _read_c2pa(item, settings) if item.media_type != "text" else C2PAResult(present=False)
+    # Plain text cannot carry a manifest; a .docx (text in a signed container) can.
+    c2pa = _read_c2pa(item, settings) if item.mime != "text/plain" else C2PAResult(present=False)
     provenance: dict[str, Any] = {"c2pa": to_jsonable(c2pa), "watermarks": [], "metadata": _read_metadata(item)}
 
     try:

@@ -55,7 +55,11 @@ DIGITAL_SOURCE = {
 }
 LABELS = "labels.jsonl"
 CONFIG = "dataset.json"
-TEXT_C2PA_NOTE = "unsupported for text: c2pa has no text/plain asset handler (no embedding, no sidecar)"
+# c2pa has no text/plain handler: a .txt can hold neither an embedded manifest nor a hash-bound
+# sidecar. The same text goes into a signed .docx twin (detector/docx.py), which carries it.
+TEXT_C2PA_NOTE = (
+    "text/plain cannot carry a C2PA manifest; the signed copy is c2pa_file (.docx, same text)"
+)
 
 _FALLBACK_IMAGE_PROMPTS = (
     "a quiet lake at dawn with mist over the water",
@@ -405,7 +409,7 @@ def generate_dataset(
             that can be created on this machine. Items go round-robin over them.
         watermark: Embed the provscan watermark (images/voice after generation, text while
             sampling, through the generator's ``watermark=True`` option).
-        c2pa: Sign each image/voice file with a C2PA manifest (text has no C2PA embedding).
+        c2pa: Sign each item with a C2PA manifest (text: a signed .docx twin holding the same text).
         real_ratio: Fraction of items copied from the real corpus (label "real").
         corpus: Corpus folder (default ``<data_dir>/corpus``), needed when ``real_ratio > 0``;
             voice generators that re-synthesise a real clip also take their clips from it.
@@ -478,7 +482,7 @@ def generate_dataset(
         raise DatasetError(
             "none of the chosen text generators can watermark while sampling; pass watermark=False"
         )
-    do_sign = c2pa and modality != "text"
+    do_sign = c2pa
     if do_sign:
         from detector.provenance.keys import ensure_signing
 
@@ -594,9 +598,23 @@ def generate_dataset(
     return summary
 
 
+def _atomic_write(path: Path, data: bytes) -> None:
+    # An interrupted run must not leave a truncated file that a resumed run would keep.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with open(fd, "wb") as fh:
+            fh.write(data)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _finished(out: Path, rec: dict[str, Any]) -> bool:
     path = out / rec.get("file", "")
     if not path.is_file() or rec.get("sha256") is None:
+        return False
+    if rec.get("c2pa_file") and not (out / rec["c2pa_file"]).is_file():
         return False
     if path.stat().st_size != rec.get("bytes"):
         return False
@@ -711,7 +729,24 @@ def _make_synthetic(
     dst = out / rel
     dst.parent.mkdir(parents=True, exist_ok=True)
     c2pa_ok: bool | str = False
-    if sign:
+    c2pa_rel = None
+    if sign and modality == "text":
+        from detector.docx import docx_bytes
+        from detector.provenance.sign import sign_bytes
+
+        dst.write_bytes(blob)
+        c2pa_rel = rel.with_suffix(".docx")
+        signed = sign_bytes(
+            docx_bytes(str(g2.data)),
+            signing_dir=settings.signing_dir,
+            title=c2pa_rel.name,
+            digital_source_type=DIGITAL_SOURCE.get(g.label, DIGITAL_SOURCE["synthetic"]),
+            generator=name,
+            generator_version=str(g.version),
+        )
+        _atomic_write(out / c2pa_rel, signed)
+        c2pa_ok = True
+    elif sign:
         from detector.provenance.sign import sign_file
 
         fd, tmp_name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=f".{ext}")
@@ -766,6 +801,7 @@ def _make_synthetic(
         "mask": mask_rel.as_posix() if mask_rel else None,
     }
     if modality == "text":
+        rec["c2pa_file"] = c2pa_rel.as_posix() if c2pa_rel else None
         rec["c2pa_note"] = TEXT_C2PA_NOTE
     return rec
 

@@ -58,7 +58,12 @@ def verify_dataset(out: Path, *, settings: Settings | None = None, progress: boo
         path = Path(out) / rec["file"]
         modality = rec["modality"]
         if rec.get("c2pa") is True:
-            c = read_c2pa(path, trust_anchors=settings.signing_dir / "ca.pem")
+            # Text items carry their manifest in a signed .docx twin (c2pa_file): check that the
+            # twin holds exactly the item's text, else the manifest would vouch for other words.
+            signed = Path(out) / rec["c2pa_file"] if rec.get("c2pa_file") else path
+            if signed != path and _decode(signed, modality) != _decode(path, modality):
+                t.failures.append(f"{rec['c2pa_file']}: text differs from {rec['file']}")
+            c = read_c2pa(signed, trust_anchors=settings.signing_dir / "ca.pem")
             if c.state in ("Valid", "Trusted"):
                 t.c2pa_valid += 1
             else:

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 
 from detector.errors import UnsupportedMediaError
-from detector.media import SNIFF_BYTES, sniff_bytes
+from detector.media import sniff_file
 from detector.settings import Settings
 from worker.blobs import BlobStore, BlobTooLarge, EmptyBlob
 from worker.store import Batch, Scan, Store, get_store, utcnow
@@ -47,8 +47,7 @@ class Context:
 
 
 def _sniff_blob(path: Path) -> str:
-    with open(path, "rb") as f:
-        media_type, _mime = sniff_bytes(f.read(SNIFF_BYTES))
+    media_type, _mime = sniff_file(path)
     return media_type
 
 

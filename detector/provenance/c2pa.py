@@ -177,6 +177,15 @@ def read_c2pa(
         fh = open(path, "rb")  # noqa: SIM115 - closed in finally, after the Reader is done
     except OSError as exc:
         return C2PAResult(present=False, error=f"cannot open file: {exc}", explanation=None)
+    if mime is None and fh.read(4) == b"PK\x03\x04":
+        # c2pa cannot tell a ZIP-based document from the bytes alone: it needs the format hint.
+        from detector.media import sniff_file
+
+        try:
+            mime = sniff_file(path)[1]
+        except DetectorError:
+            pass
+    fh.seek(0)
     try:
         return _read_stream(
             fh,

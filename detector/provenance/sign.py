@@ -23,7 +23,8 @@ from typing import Any
 
 import c2pa
 
-from detector.errors import DetectorError, UnsupportedMediaError
+from detector.docx import DOCX_MIME, stored_zip
+from detector.errors import DecodeError, DetectorError, UnsupportedMediaError
 from detector.media import sniff_bytes
 from detector.provenance.keys import SigningKeyError, SigningPaths, load_signing
 
@@ -39,7 +40,8 @@ __all__ = [
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 
 # What provscan signs (checked against c2pa's Builder list at import: a c2pa build without one
-# of them drops it here instead of failing at sign time). Plain text has no C2PA embedding.
+# of them drops it here instead of failing at sign time). Plain text has no C2PA embedding; text
+# is signed inside a .docx (detector/docx.py).
 _WANTED = (
     "image/jpeg",
     "image/png",
@@ -56,6 +58,7 @@ _WANTED = (
     "video/quicktime",
     "video/x-msvideo",
     "application/pdf",
+    DOCX_MIME,
 )
 _ALIASES = {
     "audio/x-wav": "audio/wav",
@@ -156,6 +159,13 @@ def _normalise_mime(mime: str) -> str:
             f"cannot sign {mime}: C2PA signing supports {', '.join(sorted(SIGNABLE_MIME_TYPES))}"
         )
     return m
+
+
+def _stored_docx(data: bytes) -> bytes:
+    try:
+        return stored_zip(data)
+    except DecodeError as exc:
+        raise SigningError(f"cannot sign: {exc}") from None
 
 
 def _sniff_mime(head: bytes) -> str:
@@ -274,7 +284,8 @@ def sign_file(
     fd, tmp = tempfile.mkstemp(dir=dst_p.parent, prefix=f".{dst_p.name}.", suffix=".part")
     try:
         with open(src_p, "rb") as source, os.fdopen(fd, "w+b") as out:
-            _sign_stream(source, out, mime=fmt, signing=paths, manifest=manifest)
+            src_stream: Any = io.BytesIO(_stored_docx(source.read())) if fmt == DOCX_MIME else source
+            _sign_stream(src_stream, out, mime=fmt, signing=paths, manifest=manifest)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dst_p)
     except BaseException:
@@ -326,5 +337,7 @@ def sign_bytes(
         extra_assertions=extra_assertions,
     )
     out = io.BytesIO()
+    if fmt == DOCX_MIME:
+        data = _stored_docx(data)
     _sign_stream(io.BytesIO(data), out, mime=fmt, signing=paths, manifest=manifest)
     return out.getvalue()

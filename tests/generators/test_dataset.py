@@ -14,6 +14,8 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
+from detector.docx import read_docx_text
+from detector.provenance.c2pa import read_c2pa
 from detector.settings import Settings
 from detector.watermark.base import WATERMARKS
 from generators.base import GENERATORS, Generated, register_generator
@@ -25,6 +27,7 @@ from generators.dataset import (
     load_labels,
     watermark_payload,
 )
+from generators.verify import verify_dataset
 
 IMG, PART, VOICE, TEXT = "test_ds_image", "test_ds_partial", "test_ds_voice", "test_ds_text"
 
@@ -191,7 +194,7 @@ def test_voice_dataset_is_16bit_wav_with_audio_watermark(tmp_path: Path, setting
         assert wm.detect((y, sr)).detected and r["c2pa"] is True
 
 
-def test_text_dataset_marks_while_sampling_and_notes_c2pa(tmp_path: Path, settings: Settings) -> None:
+def test_text_dataset_marks_while_sampling_and_signs_a_docx_twin(tmp_path: Path, settings: Settings) -> None:
     s = generate_dataset(
         modality="text", count=3, out=tmp_path / "t", generators=[TEXT], settings=settings, progress=False
     )
@@ -199,8 +202,18 @@ def test_text_dataset_marks_while_sampling_and_notes_c2pa(tmp_path: Path, settin
     for r in load_labels(tmp_path / "t"):
         assert r["file"].endswith(".txt") and r["params"]["watermark"] is True
         assert r["watermark"] == {"scheme": "provscan-text", "payload": None}
-        assert r["c2pa"] is False and "unsupported for text" in r["c2pa_note"]
-        assert (tmp_path / "t" / r["file"]).read_text("utf-8").startswith(r["prompt"])
+        text = (tmp_path / "t" / r["file"]).read_text("utf-8")
+        assert text.startswith(r["prompt"])
+        # The manifest travels in a signed .docx twin holding exactly the same text.
+        assert r["c2pa"] is True and r["c2pa_file"].endswith(".docx") and "docx" in r["c2pa_note"]
+        twin = tmp_path / "t" / r["c2pa_file"]
+        assert read_docx_text(twin) == text
+        c = read_c2pa(twin, trust_anchors=settings.signing_dir / "ca.pem")
+        assert c.state in ("Valid", "Trusted") and c.digital_source_type.endswith("trainedAlgorithmicMedia")
+    tallies = verify_dataset(tmp_path / "t", settings=settings, progress=False)
+    assert sum(t.c2pa_valid for t in tallies.values()) == 3
+    # (The tiny test generator only claims a text mark, so only the C2PA side is checked here.)
+    assert [f for t in tallies.values() for f in t.failures if "watermark" not in f] == []
 
 
 def test_real_items_come_from_the_corpus_with_licence_and_split(tmp_path: Path, settings: Settings) -> None:
