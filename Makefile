@@ -11,7 +11,7 @@ PORT ?= 8000
 SYSDEPS := chromium chromium-driver espeak-ng ffmpeg festival festvox-kallpc16k festvox-us-slt-hts docker-compose
 SYSDEPS_BINS := chromium chromedriver espeak-ng ffmpeg festival text2wave docker-compose
 
-.PHONY: run test test-fast lint bench models sysdeps services venv clean-venv
+.PHONY: run test test-fast lint bench models models-all sysdeps services venv clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,7 +36,12 @@ sysdeps:
 services:
 	@scripts/services.sh
 
+# The default detectors (corpus + seeded training sets + training), on the committed generator
+# weights; models-all retrains the generators too (about an hour longer on 2 cores).
 models: $(STAMP)
+	$(BIN)/provscan models build --kind detector
+
+models-all: $(STAMP)
 	$(BIN)/provscan models build
 
 run: $(STAMP) sysdeps

@@ -410,7 +410,8 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"{m.name}\t{m.kind}\t{'present' if present else 'MISSING'}\t{m.path(settings.models_dir)}")
         return EXIT_OK
     try:
-        built = models.build(settings, args.names or None, missing_only=args.missing_only, seed=args.seed)
+        built = models.build(settings, args.names or None, missing_only=args.missing_only, seed=args.seed,
+                             kind=args.kind)
     except KeyError as exc:
         _err(str(exc.args[0]))
         return EXIT_USAGE
@@ -525,6 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     mb = mos.add_parser("build", help="train models here (seeded; never downloads)")
     mb.add_argument("names", nargs="*", help="default: all")
     mb.add_argument("--missing-only", action="store_true")
+    mb.add_argument("--kind", choices=["generator", "detector"], default=None,
+                    help="only this kind (a detector's missing generators are still built first)")
     mb.add_argument("--seed", type=int, default=0)
     mo.set_defaults(fn=cmd_models)
     return p

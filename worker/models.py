@@ -75,9 +75,16 @@ def status(settings: Settings) -> list[tuple[ModelSpec, bool]]:
     return [(m, m.path(settings.models_dir).exists()) for m in MODELS]
 
 
-def build(settings: Settings, names: list[str] | None = None, *, missing_only: bool = False, seed: int = 0) -> list[str]:
-    """Build the named models (all when None); returns the names built."""
-    todo = [find(n) for n in names] if names else list(MODELS)
+def build(
+    settings: Settings,
+    names: list[str] | None = None,
+    *,
+    missing_only: bool = False,
+    seed: int = 0,
+    kind: str | None = None,
+) -> list[str]:
+    """Build the named models (all when None, or all of one ``kind``); returns the names built."""
+    todo = [find(n) for n in names] if names else [m for m in MODELS if kind is None or m.kind == kind]
     # Missing dependencies (a detector's generators) are built first, in registry order.
     needed = {m.name for m in todo}
     for m in list(todo):

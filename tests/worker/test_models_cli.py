@@ -25,3 +25,19 @@ def test_build_missing_text_ngram_from_scratch(tmp_path) -> None:
     again = run_cli("models", "build", "text-ngram", "--missing-only", env=env)
     assert again.returncode == 0 and "nothing to build" in again.stderr
     assert run_cli("models", "build", "nope", env=env).returncode == 2
+
+
+def test_build_by_kind_selects_only_that_kind(tmp_path) -> None:
+    import shutil
+
+    from detector.settings import Settings
+    from tests.conftest import REPO
+    from worker.models import build, find
+
+    # Every model present: the detector kind has nothing left to build.
+    shutil.copytree(REPO / "models", tmp_path / "models")
+    env = dict(os.environ, PROVSCAN_MODELS_DIR=str(tmp_path / "models"), PROVSCAN_DATA_DIR=str(tmp_path / "d"))
+    out = run_cli("models", "build", "--kind", "detector", "--missing-only", env=env)
+    assert out.returncode == 0 and "nothing to build" in out.stderr
+    assert run_cli("models", "build", "--kind", "vocoder", env=env).returncode == 2
+
