@@ -30,9 +30,7 @@ def test_build_missing_text_ngram_from_scratch(tmp_path) -> None:
 def test_build_by_kind_selects_only_that_kind(tmp_path) -> None:
     import shutil
 
-    from detector.settings import Settings
     from tests.conftest import REPO
-    from worker.models import build, find
 
     # Every model present: the detector kind has nothing left to build.
     shutil.copytree(REPO / "models", tmp_path / "models")
