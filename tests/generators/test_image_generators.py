@@ -12,8 +12,8 @@ import yaml
 
 import generators.image  # noqa: F401  (registers the families)
 from generators.base import Generated, create_generator, list_generators
-from generators.errors import GeneratorUnavailableError
-from generators.image import edits
+from generators.errors import GeneratorError, GeneratorUnavailableError
+from generators.image import edits, sdedit  # noqa: F401  (ddpm_sdedit registers on import)
 from generators.image.learned import load_model
 from generators.image.photos import PhotoSourceError, list_photos, pick_photo
 from generators.image.procedural import parse_prompt, render_scene
@@ -253,3 +253,39 @@ def test_splice_mask_is_the_pasted_shape(blend: str, photo_dir: Path) -> None:
         # A smooth blob fills ~60-85% of its bounding box; a rectangle (OpenCV 5 rewrites the
         # mask passed to seamlessClone) would fill all of it.
         assert 0.4 < m.sum() / box < 0.92
+
+
+# ------------------------------------------------------------------ prompt-guided diffusion
+
+
+def test_sdedit_is_seeded_and_its_params_reproduce_it(trained: Path) -> None:
+    gen = create_generator("ddpm_sdedit", models_dir=trained)
+    a = gen.generate("a lake at dawn", seed=1, size=(40, 56), native=16, ddim_steps=3)
+    b = gen.generate("a lake at dawn", seed=1, size=(40, 56), native=16, ddim_steps=3)
+    c = gen.generate("a lake at dawn", seed=2, size=(40, 56), native=16, ddim_steps=3)
+    assert a.data.shape == (40, 56, 3) and a.data.dtype == np.uint8 and a.label == "synthetic"
+    assert sha(a.data) == sha(b.data) and sha(a.data) != sha(c.data)
+    again = create_generator("ddpm_sdedit", models_dir=trained).generate(a.prompt, seed=a.seed, **a.params)
+    assert sha(again.data) == sha(a.data)
+    assert a.params["guide"] == "procedural_scene" and a.params["native"] == [16, 24]
+
+
+def test_sdedit_rejects_bad_params(trained: Path) -> None:
+    gen = create_generator("ddpm_sdedit", models_dir=trained)
+    for bad in ({"native": 30}, {"strength": 0.0}, {"strength": 1.5}, {"ddim_steps": 1}):
+        with pytest.raises(GeneratorError):
+            gen.generate("a lake", seed=0, size=32, **bad)
+
+
+def test_sdedit_follows_the_prompt_where_the_unconditional_ddpm_cannot() -> None:
+    if not (default_models_dir() / "ddpm_32.pt").is_file():
+        pytest.skip("ddpm_32 weights not built here")
+    gen = create_generator("ddpm_sdedit")
+    night = [gen.generate("a city at night under the stars", seed=s, size=64).data.mean() for s in range(3)]
+    day = [gen.generate("green hills under a sunny sky at noon", seed=s, size=64).data.mean() for s in range(3)]
+    # The layout and light come from the prompt's scene: every night image is darker than every day one.
+    assert max(night) + 20 < min(day)
+    plain = create_generator("ddpm_32")
+    assert sha(plain.generate("a city at night", seed=0, size=64).data) == sha(
+        plain.generate("a sunny day", seed=0, size=64).data
+    )
