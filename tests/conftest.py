@@ -3,6 +3,7 @@ and the real servers (Redis, PostgreSQL) the integration tests talk to."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import uuid
@@ -135,12 +136,12 @@ def redis_url() -> str:
     return REDIS_TEST_URL
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+@contextlib.contextmanager
+def fresh_postgres_database(prefix: str = "provscan_test"):  # noqa: ANN201
+    """Create an empty PostgreSQL database, yield its URL, drop it (and the store's engine) after."""
     from sqlalchemy import create_engine, text
 
-    name = f"provscan_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
@@ -148,15 +149,24 @@ def postgres_url() -> str:
     except Exception as exc:
         pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({exc}); start it with scripts/services.sh")
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    from worker import store as store_mod
+    try:
+        yield url
+    finally:
+        from worker import store as store_mod
 
-    s = store_mod._stores.pop(url, None)
-    if s is not None:
-        s.engine.dispose()
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        s = store_mod._stores.pop(url, None)
+        if s is not None:
+            s.engine.dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 # --- a real `provscan serve` (embedded worker, no Redis) ------------------------------------

@@ -11,6 +11,8 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from sqlalchemy import select, text
 
 from web.errors import json_error
+from web.media import media_response
+from web.reviews import parse_queue_args, queue_view, review_view, save_review
 from worker.service import (
     Context,
     ServiceError,
@@ -43,6 +45,7 @@ def require_key(fn: Callable[..., Any]) -> Callable[..., Any]:
         if row is None:
             return json_error("unauthorized", "invalid or revoked API key", 401)
         g.api_key_id = row.id
+        g.api_key_name = row.name  # the default reviewer name for reviews made with this key
         return fn(*args, **kwargs)
 
     return wrapper
@@ -114,7 +117,28 @@ def get_scan(scan_id: str):  # noqa: ANN201
     scan = ctx().store.get_scan(scan_id)
     if scan is None:
         return json_error("not_found", f"no scan with id {scan_id}", 404)
-    return jsonify(scan_view(scan))
+    view = scan_view(scan)
+    view["review"] = review_view(ctx().store.latest_review(scan_id))
+    return jsonify(view)
+
+
+@api.get("/scans/<scan_id>/media")
+@require_key
+def get_scan_media(scan_id: str):  # noqa: ANN201
+    return media_response(ctx(), scan_id)
+
+
+@api.post("/scans/<scan_id>/review")
+@require_key
+def create_review(scan_id: str):  # noqa: ANN201
+    review = save_review(ctx().store, scan_id, request.get_json(silent=True), g.api_key_name)
+    return jsonify(review), 201
+
+
+@api.get("/reviews/queue")
+@require_key
+def review_queue():  # noqa: ANN201
+    return jsonify(queue_view(ctx().store, parse_queue_args(request.args)))
 
 
 @api.get("/scans")

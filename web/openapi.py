@@ -58,6 +58,63 @@ C2PA = {
     },
 }
 
+REVIEW = {
+    "type": "object",
+    "required": ["id", "scan_id", "decision", "note", "reviewer", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "scan_id": {"type": "string"},
+        "decision": {"enum": ["synthetic", "authentic", "partially_synthetic", "unsure"]},
+        "note": {"type": ["string", "null"]},
+        "reviewer": {"type": "string"},
+        "created_at": {"type": "string"},
+    },
+}
+
+REVIEW_REQUEST = {
+    "type": "object",
+    "required": ["decision"],
+    "additionalProperties": False,
+    "properties": {
+        "decision": {"enum": ["synthetic", "authentic", "partially_synthetic", "unsure"]},
+        "note": {"type": ["string", "null"], "maxLength": 2000},
+        "reviewer": {"type": "string", "minLength": 1, "maxLength": 200,
+                     "description": "defaults to the API key's name"},
+    },
+}
+
+REVIEW_OR_NULL = {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Review"}]}
+
+REVIEW_QUEUE = {
+    "type": "object",
+    "required": ["items", "total", "state", "limit", "offset"],
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "filename", "media_type", "label", "score", "top_reason", "created_at",
+                             "review_state", "review"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "filename": {"type": "string"},
+                    "media_type": {"enum": ["image", "audio", "text", "video", None]},
+                    "label": {"enum": ["synthetic", "inconclusive"]},
+                    "score": {"type": ["number", "null"]},
+                    "top_reason": {"type": ["string", "null"]},
+                    "created_at": {"type": "string"},
+                    "review_state": {"enum": ["pending", "reviewed"]},
+                    "review": REVIEW_OR_NULL,
+                },
+            },
+        },
+        "total": {"type": "integer", "minimum": 0},
+        "state": {"enum": ["pending", "reviewed", "all"]},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    },
+}
+
 REPORT = {
     "type": "object",
     "required": ["id", "sha256", "filename", "media_type", "status", "error", "verdict", "provenance",
@@ -94,6 +151,7 @@ REPORT = {
         "detectors": {"type": "array", "items": FINDING},
         "models": {"type": "object", "additionalProperties": {"type": "string"}},
         "created_at": {"type": "string"},
+        "review": REVIEW_OR_NULL | {"description": "the latest reviewer decision (GET /scans/{scan_id} only)"},
     },
 }
 
@@ -195,7 +253,7 @@ def _json(schema_ref: str, description: str) -> dict[str, Any]:
 
 def _errors(*codes: int) -> dict[str, Any]:
     words = {400: "Bad request", 401: "Missing or invalid API key", 403: "Forbidden", 404: "Not found",
-             413: "Too large", 415: "Unsupported media type", 503: "Queue unavailable"}
+             409: "Conflict", 413: "Too large", 415: "Unsupported media type", 503: "Queue unavailable"}
     return {str(c): _json("Error", words[c]) for c in codes}
 
 
@@ -211,7 +269,8 @@ def spec(server_url: str = "/api/v1") -> dict[str, Any]:
             "schemas": {"Error": ERROR, "Report": REPORT, "AcceptedScan": ACCEPTED_SCAN,
                         "AcceptedBatch": ACCEPTED_BATCH, "Batch": BATCH, "ScanList": SCAN_LIST, "Health": HEALTH,
                         "DatasetRequest": DATASET_REQUEST, "DatasetJob": DATASET_JOB,
-                        "AcceptedJob": ACCEPTED_BATCH | {"required": ["id", "status_url"]}},
+                        "AcceptedJob": ACCEPTED_BATCH | {"required": ["id", "status_url"]},
+                        "Review": REVIEW, "ReviewRequest": REVIEW_REQUEST, "ReviewQueue": REVIEW_QUEUE},
         },
         "paths": {
             "/healthz": {"get": {"operationId": "healthz", "summary": "Liveness and dependencies", "security": [],
@@ -243,6 +302,36 @@ def spec(server_url: str = "/api/v1") -> dict[str, Any]:
                 "operationId": "getScan", "summary": "A scan's report (poll until status is done or error)", "security": sec,
                 "parameters": [{"name": "scan_id", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": _json("Report", "Report"), **_errors(401, 404)}}},
+            "/scans/{scan_id}/media": {"get": {
+                "operationId": "getScanMedia",
+                "summary": "The scanned file's bytes (type sniffed from content; only images and audio inline)",
+                "security": sec,
+                "parameters": [{"name": "scan_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The stored file. Content-Type is sniffed from the bytes; "
+                                                     "X-Content-Type-Options: nosniff; Content-Disposition is "
+                                                     "inline for image/* (not SVG) and audio/*, attachment otherwise.",
+                                      "content": {t: {"schema": {"type": "string", "contentMediaType": t}}
+                                                  for t in ("image/*", "audio/*", "video/*", "text/plain",
+                                                            "application/octet-stream")}},
+                              **_errors(401, 404)}}},
+            "/scans/{scan_id}/review": {"post": {
+                "operationId": "reviewScan", "summary": "Record a reviewer's decision on a finished scan",
+                "security": sec,
+                "parameters": [{"name": "scan_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/ReviewRequest"}}}},
+                "responses": {"201": _json("Review", "Saved"), **_errors(400, 401, 404, 409)}}},
+            "/reviews/queue": {"get": {
+                "operationId": "reviewQueue",
+                "summary": "Finished scans flagged synthetic or inconclusive, newest first, with their latest review",
+                "security": sec,
+                "parameters": [
+                    {"name": "state", "in": "query", "schema": {"enum": ["pending", "reviewed", "all"], "default": "pending"}},
+                    {"name": "label", "in": "query", "schema": {"enum": ["synthetic", "inconclusive"]}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                ],
+                "responses": {"200": _json("ReviewQueue", "Queue page"), **_errors(400, 401)}}},
             "/batches": {"post": {
                 "operationId": "createBatch", "summary": "Scan a folder inside an allowed root, or many uploaded files",
                 "security": sec,

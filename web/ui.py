@@ -13,7 +13,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 
+from web.errors import json_error
+from web.media import media_response, text_view
+from web.reviews import parse_queue_args, queue_view, review_view, save_review
 from worker.service import Context, ServiceError, mark_error, scan_view, submit_stream
+from worker.store import ApiKey
 
 ui = Blueprint("ui", __name__)
 
@@ -39,6 +43,36 @@ def ui_auth(fn: Callable[..., Any]) -> Callable[..., Any]:
         return redirect(url_for("ui.login", next=request.path))
 
     return wrapper
+
+
+@ui.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):  # noqa: ANN202 - the dashboard's JSON endpoints
+    return json_error(exc.code, exc.message, exc.http_status)
+
+
+def _reviewer_name() -> str:
+    """Who is reviewing: the signed-in key's name, or "local" for a loopback browser."""
+    key_id = session.get("key_id")
+    if key_id is not None:
+        with ctx().store.session() as s:
+            row = s.get(ApiKey, key_id)
+        if row is not None:
+            return row.name
+    return "local"
+
+
+def _same_origin_json() -> bool:
+    """CSRF guard for the dashboard's JSON POSTs.
+
+    Loopback browsers are let in without a session, so a page on another site must not be able
+    to post on their behalf: cross-site forms cannot send ``application/json`` without a CORS
+    preflight (which this app never grants), and a browser's Origin header, when sent, must be
+    ours.
+    """
+    if not request.is_json:
+        return False
+    origin = request.headers.get("Origin")
+    return origin is None or origin.rstrip("/") == request.host_url.rstrip("/")
 
 
 @ui.route("/login", methods=["GET", "POST"])
@@ -92,4 +126,42 @@ def scan_json(scan_id: str):  # noqa: ANN201
     scan = ctx().store.get_scan(scan_id)
     if scan is None:
         return jsonify({"error": {"code": "not_found", "message": "no such scan"}}), 404
-    return jsonify(scan_view(scan))
+    view = scan_view(scan)
+    view["review"] = review_view(ctx().store.latest_review(scan_id))
+    return jsonify(view)
+
+
+@ui.get("/ui/scans/<scan_id>/media")
+@ui_auth
+def scan_media(scan_id: str):  # noqa: ANN201
+    return media_response(ctx(), scan_id)
+
+
+@ui.get("/ui/scans/<scan_id>/text.json")
+@ui_auth
+def scan_text(scan_id: str):  # noqa: ANN201
+    return jsonify(text_view(ctx(), scan_id))
+
+
+@ui.post("/ui/scans/<scan_id>/review")
+@ui_auth
+def scan_review(scan_id: str):  # noqa: ANN201
+    if not _same_origin_json():
+        return json_error("forbidden", "send the review as application/json from this site", 403)
+    review = save_review(ctx().store, scan_id, request.get_json(silent=True), _reviewer_name())
+    # Working a queue: hand back the next pending item so the reviewer can go straight on.
+    rows, _total = ctx().store.review_queue(state="pending", limit=1, exclude=scan_id)
+    nxt = rows[0][0].id if rows else None
+    return jsonify({"review": review, "next_pending": url_for("ui.scan_page", scan_id=nxt) if nxt else None}), 201
+
+
+@ui.get("/review")
+@ui_auth
+def review_page():  # noqa: ANN201
+    try:
+        opts = parse_queue_args(request.args)
+    except ServiceError as exc:
+        return render_template("review.html", error=exc.message, queue=None, state="pending", label=""), 400
+    queue = queue_view(ctx().store, opts)
+    return render_template("review.html", queue=queue, state=opts["state"], label=request.args.get("label", ""),
+                           error=None)

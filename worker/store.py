@@ -100,8 +100,17 @@ class Scan(Base):
         return json.loads(self.report_json) if self.report_json else None
 
 
+# What a reviewer may decide about a flagged scan.
+REVIEW_DECISIONS = ("synthetic", "authentic", "partially_synthetic", "unsure")
+# Verdict labels that put a finished scan in the reviewer queue. Fusion says "inconclusive"
+# whenever it lacks decisive evidence either way, which is exactly what a person should look
+# at; "authentic" (never emitted by today's fusion, kept in the Report contract) is not queued.
+FLAGGED_LABELS = ("synthetic", "inconclusive")
+REVIEW_STATES = ("pending", "reviewed", "all")
+
+
 class Review(Base):
-    """A reviewer's decision on a flagged scan (the dashboard issue fills this in)."""
+    """A reviewer's decision on a flagged scan; a scan may be reviewed again (latest wins)."""
 
     __tablename__ = "reviews"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -209,6 +218,60 @@ class Store:
         for status, n in rows:
             counts[status] = int(n)
         return counts
+
+    # --- reviews ----------------------------------------------------------------------------
+    def add_review(self, scan_id: str, *, decision: str, reviewer: str, note: str | None = None) -> Review:
+        """Record a decision (callers validate; the scan must exist)."""
+        if decision not in REVIEW_DECISIONS:
+            raise ValueError(f"decision must be one of {', '.join(REVIEW_DECISIONS)}")
+        with self.session() as s:
+            row = Review(scan_id=scan_id, decision=decision, reviewer=reviewer, note=note)
+            s.add(row)
+        return row
+
+    def latest_review(self, scan_id: str) -> Review | None:
+        with self.session() as s:
+            return s.scalars(
+                select(Review).where(Review.scan_id == scan_id).order_by(Review.id.desc()).limit(1)
+            ).first()
+
+    def review_queue(
+        self,
+        *,
+        state: str = "pending",
+        labels: tuple[str, ...] = FLAGGED_LABELS,
+        limit: int = 50,
+        offset: int = 0,
+        exclude: str | None = None,
+    ) -> tuple[list[tuple[Scan, Review | None]], int]:
+        """Finished flagged scans, newest first, each with its latest review; and the total.
+
+        ``state`` is "pending" (never reviewed), "reviewed" or "all".
+        """
+        if state not in REVIEW_STATES:
+            raise ValueError(f"state must be one of {', '.join(REVIEW_STATES)}")
+        latest = (
+            select(Review.scan_id, func.max(Review.id).label("rid")).group_by(Review.scan_id).subquery()
+        )
+        cond = [Scan.status == "done", Scan.verdict_label.in_(labels)]
+        if state == "pending":
+            cond.append(latest.c.rid.is_(None))
+        elif state == "reviewed":
+            cond.append(latest.c.rid.is_not(None))
+        if exclude:
+            cond.append(Scan.id != exclude)
+        q = (
+            select(Scan, Review)
+            .outerjoin(latest, latest.c.scan_id == Scan.id)
+            .outerjoin(Review, Review.id == latest.c.rid)
+            .where(*cond)
+        )
+        with self.session() as s:
+            total = s.scalar(
+                select(func.count()).select_from(Scan).outerjoin(latest, latest.c.scan_id == Scan.id).where(*cond)
+            )
+            rows = s.execute(q.order_by(Scan.created_at.desc(), Scan.id).limit(limit).offset(offset)).all()
+        return [(scan, review) for scan, review in rows], int(total or 0)
 
 
 def hash_key(key: str) -> str:

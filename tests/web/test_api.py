@@ -51,7 +51,9 @@ def test_healthz_needs_no_key(client) -> None:
 
 @pytest.mark.parametrize("method,path", [("get", "/api/v1/scans/abc"), ("post", "/api/v1/scans"),
                                          ("get", "/api/v1/scans"), ("post", "/api/v1/batches"),
-                                         ("get", "/api/v1/batches/abc"), ("get", "/api/v1/openapi.json")])
+                                         ("get", "/api/v1/batches/abc"), ("get", "/api/v1/openapi.json"),
+                                         ("get", "/api/v1/scans/abc/media"), ("post", "/api/v1/scans/abc/review"),
+                                         ("get", "/api/v1/reviews/queue")])
 def test_every_route_but_healthz_needs_a_key(client, method, path) -> None:
     check(getattr(client, method)(path), "Error", 401)
     check(getattr(client, method)(path, headers={"Authorization": "Bearer psk_wrong"}), "Error", 401)

@@ -62,11 +62,66 @@
     const tb = document.querySelector("#detectors tbody"); tb.innerHTML = "";
     (r.detectors || []).forEach((d) => {
       const tr = document.createElement("tr");
-      [d.name, d.version, d.status, d.score === null ? "—" : d.score.toFixed(3), JSON.stringify(d.evidence)]
+      [d.name, d.version, d.status, d.score === null ? "—" : d.score.toFixed(3)]
         .forEach((x) => tr.appendChild(el("td", x)));
+      tr.appendChild(evidenceCell(d.evidence || {}));
       tb.appendChild(tr);
     });
+    const box = $("evidence");
+    const urls = { media: window.PROVSCAN_MEDIA_URL, text: window.PROVSCAN_TEXT_URL };
+    if (window.ProvscanEvidence.render(r, box, urls) > 0) $("evidence-none").remove();
     $("raw").textContent = JSON.stringify(r, null, 2);
+    setupReview(r);
+  }
+  // Scalars inline; maps, timelines and highlights are drawn above, their numbers stay one click away.
+  function evidenceCell(ev) {
+    const td = el("td");
+    const scalars = Object.keys(ev).filter((k) => ev[k] === null || typeof ev[k] !== "object");
+    td.appendChild(el("div", scalars.map((k) => k + ": " + ev[k]).join(" · ")));
+    if (scalars.length < Object.keys(ev).length) {
+      const det = el("details");
+      det.append(el("summary", "evidence JSON"), el("pre", JSON.stringify(ev, null, 1)));
+      td.appendChild(det);
+    }
+    return td;
+  }
+  function showReview(rv) {
+    $("review-saved").textContent = rv ? "Saved: " + rv.decision.replace(/_/g, " ") + " by " + rv.reviewer + " at " +
+      rv.created_at.slice(0, 19).replace("T", " ") + " UTC" + (rv.note ? " — " + rv.note : "") : "Not reviewed yet.";
+    if (!rv) return;
+    const radio = document.querySelector('#review-form input[value="' + rv.decision + '"]');
+    if (radio) radio.checked = true;
+  }
+  function setupReview(r) {
+    const form = $("review-form");
+    if (r.status !== "done") { form.hidden = true; $("review-saved").textContent = "Only finished scans can be reviewed."; return; }
+    showReview(r.review);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const err = $("review-error"); err.textContent = "";
+      const checked = form.querySelector('input[name="decision"]:checked');
+      if (!checked) { err.textContent = "Choose a decision."; return; }
+      const btn = $("review-submit"); btn.disabled = true;
+      try {
+        const resp = await fetch(window.PROVSCAN_REVIEW_URL, {
+          method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify({ decision: checked.value, note: $("review-note").value }),
+        });
+        const body = await resp.json().catch(() => null);
+        if (!resp.ok || !body) {
+          err.textContent = body && body.error ? body.error.message : "Not saved (HTTP " + resp.status + "); sign in again?";
+          return;
+        }
+        showReview(body.review);
+        const next = $("next-pending");
+        if (body.next_pending) { next.href = body.next_pending; next.hidden = false; next.focus(); }
+        else { next.hidden = true; $("review-saved").focus(); }
+      } catch (x) {
+        err.textContent = "Not saved: the server did not answer.";
+      } finally {
+        btn.disabled = false;
+      }
+    });
   }
   let delay = 500;
   async function poll() {
