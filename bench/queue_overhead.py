@@ -54,8 +54,8 @@ def main() -> None:
     from tqdm import tqdm
 
     from detector.pipeline import analyze
-    from tests.worker.conftest import start_worker, stop_worker
     from worker.celery_app import ANALYZE_TASK, make_celery
+    from worker.live import start_worker, stop_worker
     from worker.service import Context, submit_stream
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-queue-"))
