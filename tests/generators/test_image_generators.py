@@ -13,13 +13,14 @@ import yaml
 import generators.image  # noqa: F401  (registers the families)
 from generators.base import Generated, create_generator, list_generators
 from generators.errors import GeneratorError, GeneratorUnavailableError
-from generators.image import edits, sdedit  # noqa: F401  (ddpm_sdedit registers on import)
+from generators.image import edits
 from generators.image.learned import load_model
 from generators.image.photos import PhotoSourceError, list_photos, pick_photo
 from generators.image.procedural import parse_prompt, render_scene
 from generators.image.train import default_models_dir, train_image_generator
 
-ALL = {"procedural_scene", "vae_resynth", "ddpm_32", "espcn_sr", "edit_splice", "edit_inpaint", "edit_region"}
+ALL = {"procedural_scene", "vae_resynth", "ddpm_32", "ddpm_sdedit", "espcn_sr", "edit_splice", "edit_inpaint",
+       "edit_region"}
 EDITS = ["edit_splice", "edit_inpaint", "edit_region"]
 
 
