@@ -782,6 +782,121 @@ def src_alsa(ctx: SourceContext) -> Iterator[RawItem]:
         )
 
 
+# Asterisk PBX core prompts: studio recordings by professional voice talents (debian/copyright
+# credits each speaker), so PCM-quality human speech in five languages. Debian ships them coded
+# as G.722 (16 kHz wideband ADPCM); the transcripts are in the codec-less base package.
+ASTERISK_VOICES: dict[str, tuple[str, str]] = {
+    # language: (speaker as credited in debian/copyright, licence of that language's files)
+    "en": ("Allison Smith", "CC-BY-SA-3.0"),
+    "es": ("Allison Smith", "CC-BY-SA-3.0"),
+    "fr": ("June Wallack", "CC-BY-SA-3.0"),
+    "it": ("Carlo Flora", "CC-BY-3.0"),
+    "ru": ("Maxim Topal (ivrvoice.ru)", "CC-BY-3.0"),
+}
+ASTERISK_MIN_S = 0.5  # single letters/digits shorter than this carry too little speech
+
+
+def asterisk_transcripts(text: str) -> dict[str, str]:
+    """``core-sounds-<lang>.txt``: ``path/without/ext: transcript`` lines; ``[...]`` marks non-speech."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, val = line.partition(":")
+        if sep and not line.startswith(";") and key.strip() and " " not in key.strip():
+            out[key.strip()] = val.strip()
+    return out
+
+
+def _g722_to_flac(path: Path) -> bytes:
+    """Decode a raw G.722 file to 16 kHz mono FLAC (lossless copy of the decoded signal).
+
+    Written to a file, not a pipe: ffmpeg can only fill in FLAC's total sample count by seeking.
+    """
+    import tempfile
+
+    exe = shutil.which("ffmpeg")
+    if not exe:
+        raise SourceUnavailableError("ffmpeg not found: needed to decode the G.722 asterisk prompts")
+    with tempfile.TemporaryDirectory() as td:
+        out = Path(td) / "x.flac"
+        res = subprocess.run(
+            [
+                exe,
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-f",
+                "g722",
+                "-i",
+                str(path),
+                "-ac",
+                "1",
+                "-ar",
+                "16000",
+                "-c:a",
+                "flac",
+                str(out),
+            ],
+            capture_output=True,
+            timeout=120,
+        )
+        if res.returncode or not out.is_file():
+            raise ValueError(
+                f"ffmpeg could not decode {path.name}: {res.stderr.decode(errors='replace')[-200:]}"
+            )
+        return out.read_bytes()
+
+
+def _asterisk(lang: str) -> Callable[[SourceContext], Iterator[RawItem]]:
+    speaker, licence = ASTERISK_VOICES[lang]
+
+    def src(ctx: SourceContext) -> Iterator[RawItem]:
+        root = ctx.package(f"asterisk-core-sounds-{lang}-g722") / "usr/share/asterisk/sounds"
+        texts: dict[str, str] = {}
+        try:
+            doc = ctx.package(f"asterisk-core-sounds-{lang}") / f"usr/share/doc/asterisk-core-sounds-{lang}"
+            texts = asterisk_transcripts(
+                gzip.decompress((doc / f"core-sounds-{lang}.txt.gz").read_bytes()).decode(
+                    "utf-8", errors="replace"
+                )
+            )
+        except (SourceUnavailableError, OSError) as exc:
+            ctx.log(f"corpus: asterisk {lang} transcripts unavailable ({exc}); clips kept without text")
+        for path in sorted(root.glob("*/**/*.g722")):
+            voice_dir = path.relative_to(root).parts[0]  # en_US_f_Allison
+            rel = path.relative_to(root / voice_dir).with_suffix("").as_posix()  # digits/7, vm-deleted
+            text = texts.get(rel)
+            # Tones and silences: transcript "[ascending tones]" or the silence/ folder.
+            if rel.startswith("silence/") or (text or "").startswith("[") or "beep" in rel or "2tone" in rel:
+                continue
+            if path.stat().st_size < ASTERISK_MIN_S * 8000:  # G.722 is 64 kbit/s = 8000 bytes/s
+                continue
+            try:
+                data = _g722_to_flac(path)
+            except (ValueError, subprocess.TimeoutExpired) as exc:
+                ctx.log(f"corpus: asterisk {lang}: skipped {rel}: {exc}")
+                continue
+            folder = rel.split("/")[0] if "/" in rel else rel.split("-")[0]
+            yield RawItem(
+                name=rel.replace("/", "-") + ".flac",
+                modality="audio",
+                # One speaker per language: group prompts by topic (vm-*, conf-*, digits/, ...)
+                # so a prompt family never straddles splits.
+                group=f"asterisk-{lang}:{folder}",
+                origin=f"usr/share/asterisk/sounds/{voice_dir}/{rel}.g722",
+                licence=licence,
+                package=f"asterisk-core-sounds-{lang}-g722",
+                data=data,
+                language=lang,
+                text=text or None,
+                meta={"speaker": speaker, "codec_history": "g722 (decoded to FLAC by ffmpeg)"},
+            )
+
+    src.__doc__ = (
+        f"asterisk-core-sounds-{lang}-g722: studio-recorded PBX prompts ({speaker}), G.722 decoded to FLAC."
+    )
+    return src
+
+
 # ------------------------------------------------------------------------------------ user dirs
 
 
@@ -871,6 +986,7 @@ SOURCES: dict[str, Source] = {
         Source("fillets-cs", "audio", True, src_fillets_cs),
         Source("fillets-nl", "audio", True, src_fillets_nl),
         Source("alsa", "audio", True, src_alsa),
+        *(Source(f"asterisk-{lang}", "audio", True, _asterisk(lang)) for lang in ASTERISK_VOICES),
         Source("fortunes", "text", True, src_fortunes),
         Source("wordnet", "text", True, src_wordnet),
         Source("jargon", "text", True, src_jargon),

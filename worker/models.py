@@ -52,10 +52,10 @@ MODELS: list[ModelSpec] = [
     # Detectors come after the generators they are trained on (plus the real corpus).
     ModelSpec("image-residual-cnn", "detector", "detectors/image-residual-cnn.pt",
               "worker.model_builders:image_detector",
-              "residual CNN + FFT/NPR baselines on 300 generated vs real images (~5 min + corpus)",
+              "residual CNN + FFT/NPR baselines on 2000 generated vs real images (~3 min data + ~15 min training on 2 cores)",
               depends=("vae-resynth", "ddpm-32", "espcn-sr")),
     ModelSpec("audio-lfcc-cnn", "detector", "detectors/audio-lfcc-cnn.pt", "worker.model_builders:audio_detector",
-              "LFCC CNN + LFCC-GMM baseline on 300 generated vs real clips (~8 min + corpus)",
+              "LFCC CNN + LFCC-GMM baseline on 720 clips, 6 languages (~15 min + speech corpus)",
               depends=("neural-vocoder",)),
     ModelSpec("text-lm-logreg", "detector", "detectors/text-lm-logreg.pt", "worker.model_builders:text_detector",
               "LM-feature logistic regression on 400 generated vs human passages (~3 min + corpus)",

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from detector.audio.features import SEG_FRAMES, features, resample, segments
+from detector.audio.features import SEG_FRAMES, active_windows, features, lowpass, resample, segments
 from detector.base import register_detector
 from detector.train.io import Platt, load_weights, resolve_models_dir, weights_path
 from detector.types import Finding, MediaItem
@@ -74,16 +74,22 @@ class SegmentCNNDetector:
         return cls(name, load_weights(path, kind=KIND, name=name))
 
     def segment_logits(self, y16: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
+        y16 = lowpass(y16, self.config.get("lowpass_hz"))
         feat = (features(y16, self.config["front"]) - self.mean) / self.std
         wins, times = segments(feat, seg=SEG_FRAMES)
         with self._torch.inference_mode():
             out = self.net(self._torch.from_numpy(wins[:, None]).float())[:, 0].numpy()
         return out, times
 
+    def clip_logit(self, y16: np.ndarray, logits: np.ndarray) -> float:
+        """Top-half mean over the speech-active windows (all windows for older weights)."""
+        keep = active_windows(y16, len(logits), db=self.config.get("active_db"))
+        return aggregate(logits[keep], self.config.get("topk", 0.5))
+
     def raw_score(self, signal: tuple[np.ndarray, int]) -> float:
-        y, sr = signal
-        logits, _ = self.segment_logits(resample(y, sr))
-        return aggregate(logits, self.config.get("topk", 0.5))
+        y16 = resample(*signal)
+        logits, _ = self.segment_logits(y16)
+        return self.clip_logit(y16, logits)
 
     def score(self, signal: tuple[np.ndarray, int]) -> float:
         return float(self.calibrator(self.raw_score(signal)))
@@ -94,8 +100,9 @@ class SegmentCNNDetector:
             return Finding(
                 self.name, self.version, None, "skipped", {"reason": f"audio shorter than {MIN_SECONDS} s"}
             )
-        logits, times = self.segment_logits(resample(y, sr))
-        raw = aggregate(logits, self.config.get("topk", 0.5))
+        y16 = resample(y, sr)
+        logits, times = self.segment_logits(y16)
+        raw = self.clip_logit(y16, logits)
         probs = self.calibrator(logits)
         segs = [
             {"start": round(a, 2), "end": round(b, 2), "score": round(float(p), 3)}

@@ -26,6 +26,20 @@ def resample(y: np.ndarray, sr: int, target: int = SR) -> np.ndarray:
     return y if sr == target else librosa.resample(y, orig_sr=sr, target_sr=target).astype(np.float32)
 
 
+def lowpass(y: np.ndarray, hz: float | None) -> np.ndarray:
+    """Zero-phase low-pass of 16 kHz audio at ``hz`` (None or >= Nyquist: unchanged).
+
+    A canonical band for every input: real sources differ in how much of 7-8 kHz their codec left
+    (G.722 stops at 7 kHz, PCM does not), which a detector must not read as real vs synthetic.
+    """
+    if not hz or hz >= SR / 2 or len(y) < 64:
+        return y
+    from scipy.signal import butter, sosfiltfilt
+
+    sos = butter(10, float(hz), fs=SR, output="sos")
+    return sosfiltfilt(sos, y).astype(np.float32)
+
+
 def _power(y: np.ndarray) -> np.ndarray:
     import librosa
 
@@ -102,3 +116,25 @@ def segments(feat: np.ndarray, *, seg: int = SEG_FRAMES) -> tuple[np.ndarray, li
     dur = HOP / SR
     times = [(i * seg * dur, min((i + 1) * seg, t) * dur) for i in range(n)]
     return np.ascontiguousarray(wins), times
+
+
+def active_windows(y: np.ndarray, n: int, *, db: float | None, seg: int = SEG_FRAMES) -> np.ndarray:
+    """Which of the ``n`` segment windows of 16 kHz ``y`` hold speech-level sound.
+
+    A window counts when its RMS is within ``db`` of the loudest window's; pauses and leading or
+    trailing silence say more about a recording chain (digital zeros, noise floor) than about how
+    the voice was made. ``db`` None: every window. At least one window is always kept.
+    """
+    if not db:
+        return np.ones(n, bool)
+    step = seg * HOP
+    rms = np.array(
+        [
+            np.sqrt(np.mean(y[i * step : (i + 1) * step].astype(np.float64) ** 2))
+            if len(y[i * step : (i + 1) * step])
+            else 0.0
+            for i in range(n)
+        ]
+    )
+    keep = rms >= rms.max() * 10 ** (-db / 20) if rms.max() > 0 else np.ones(n, bool)
+    return keep if keep.any() else np.ones(n, bool)

@@ -1,8 +1,12 @@
 """Train the audio detectors: LFCC segment CNN (main) and the LFCC-GMM baseline.
 
 Every training clip is decoded, resampled to 16 kHz and augmented ``copies`` times with the
-same label-blind recipe (gain, noise, Ogg/MP3 round trips at random bitrates), so neither class
-owns a codec. Val/test clips are not augmented (the evaluation's robustness sweep is separate).
+same label-blind recipe (gain, noise, Ogg/MP3/G.722 round trips at random bitrates), so neither
+class owns a codec. Real clips also carry the codec their source shipped in (fillets-ng: 22 kHz
+Vorbis, asterisk: G.722) while generators write PCM; so each synthetic copy first gets a codec
+history drawn from the real training clips' histories (``history_roundtrip``), and a "has Vorbis
+traces" cue no longer predicts the label. Val/test clips are not augmented (the evaluation's
+robustness sweep is separate).
 """
 
 from __future__ import annotations
@@ -19,10 +23,19 @@ from tqdm import tqdm
 from detector import media
 from detector.audio.cnn import KIND as CNN_KIND
 from detector.audio.cnn import SegmentCNNDetector, build_net
-from detector.audio.features import SEG_FRAMES, SR, features, lfcc, resample, segments
+from detector.audio.features import (
+    SEG_FRAMES,
+    SR,
+    active_windows,
+    features,
+    lfcc,
+    lowpass,
+    resample,
+    segments,
+)
 from detector.audio.gmm import KIND as GMM_KIND
 from detector.audio.gmm import LFCCGMM
-from detector.train.augment import augment_audio
+from detector.train.augment import HISTORIES, augment_audio, history_roundtrip
 from detector.train.common import finish, seed_everything, set_threads
 from detector.train.data import DatasetError, Record, load_records, split_records
 
@@ -37,13 +50,38 @@ def _decode(rec: Record) -> np.ndarray:
     return resample(y, sr)[: int(MAX_SECONDS * SR)]
 
 
-def _augmented(clips: list[np.ndarray], seed: int, copies: int) -> list[np.ndarray]:
-    """``copies`` label-blind augmented versions of every clip (ffmpeg runs in 2 threads)."""
+# Codec history of a real file from its container when the dataset does not say (``codec_history``).
+SUFFIX_HISTORY = {".ogg": "vorbis22k", ".oga": "vorbis22k", ".mp3": "mp3"}
+
+
+def codec_history(rec: Record) -> str:
+    """The lossy codec a real clip went through before we got it (``HISTORIES``); synthetic: none."""
+    if rec.label == 1:
+        return "none"
+    h = rec.extra.get("codec_history")
+    if h in HISTORIES:
+        return str(h)
+    return SUFFIX_HISTORY.get(rec.path.suffix.lower(), "none")
+
+
+def _augmented(
+    clips: list[np.ndarray], seed: int, copies: int, histories: list[list[str]] | None = None
+) -> list[np.ndarray]:
+    """``copies`` augmented versions of every clip (ffmpeg runs in 2 threads).
+
+    ``histories[i]`` lists the codec histories clip ``i``'s copies may be given before the
+    label-blind augmentation (empty: none); the draw is seeded per copy.
+    """
     jobs = [(i, c) for i in range(len(clips)) for c in range(copies)]
 
     def one(job: tuple[int, int]) -> np.ndarray:
         i, c = job
-        return augment_audio(clips[i], SR, np.random.default_rng([seed, i, c]))
+        rng = np.random.default_rng([seed, i, c])
+        y = clips[i]
+        pool = histories[i] if histories else []
+        if pool:
+            y = history_roundtrip(y, SR, str(pool[int(rng.integers(len(pool)))]), rng)
+        return augment_audio(y, SR, rng)
 
     with ThreadPoolExecutor(2) as ex:
         return list(
@@ -60,13 +98,20 @@ def train_segment_cnn(
     epochs: int,
     batch: int = 64,
     lr: float = 2e-3,
+    keep: list[np.ndarray] | None = None,
+    width: int = 16,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Train the segment CNN on all 0.5 s windows of the given feature matrices."""
+    """Train the segment CNN on the 0.5 s windows of the given feature matrices.
+
+    ``keep[i]`` (bool per window of clip ``i``) restricts training to those windows.
+    """
     import torch
 
     wins, ys = [], []
-    for f, y in zip(feats, labels, strict=True):
+    for i, (f, y) in enumerate(zip(feats, labels, strict=True)):
         w, _ = segments(f, seg=SEG_FRAMES)
+        if keep is not None:
+            w = w[keep[i]]
         wins.append(w)
         ys.append(np.full(len(w), y, np.float32))
     x = np.concatenate(wins)
@@ -74,7 +119,7 @@ def train_segment_cnn(
     mean = x.mean(axis=(0, 2))
     std = x.std(axis=(0, 2)) + 1e-5
     x = (x - mean[None, :, None]) / std[None, :, None]
-    config = {"front": front, "width": 16, "topk": 0.5, "segment_s": 0.5}
+    config = {"front": front, "width": width, "topk": 0.5, "segment_s": 0.5}
     net = build_net(config)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     # Class-balanced sampling: each step draws half real, half synthetic windows.
@@ -138,6 +183,10 @@ def train_audio(
     copies: int = 2,
     front: str = "lfcc",
     threads: int | None = None,
+    match_history: bool = True,
+    lowpass_hz: float | None = None,
+    active_db: float | None = None,
+    width: int = 16,
 ) -> Path:
     """Train ``audio-lfcc-cnn`` (and, with ``baselines``, ``audio-lfcc-gmm``).
 
@@ -151,6 +200,13 @@ def train_audio(
         copies: Augmented copies of each training clip.
         front: CNN front end, ``lfcc`` or ``logmel``.
         threads: torch threads (None: 2, or 1 on an oversubscribed machine).
+        match_history: Give synthetic training copies the codec histories of the real training
+            clips (same distribution), so a codec the real sources shipped in is no label cue.
+        lowpass_hz: Canonical band: low-pass every clip (training and inference) at this
+            frequency; None keeps 0-8 kHz.
+        active_db: Train and score only windows within this many dB of the clip's loudest one
+            (speech, not pauses); None: every window.
+        width: CNN base width (channels of the first block).
 
     Returns:
         The main detector's weights path.
@@ -165,15 +221,37 @@ def train_audio(
         raise DatasetError("no validation clips (needed to calibrate); add a val split or more items")
     dec = lambda rs, d: [_decode(r) for r in tqdm(rs, desc=f"decode {d}", file=sys.stderr, leave=False)]  # noqa: E731
     train_y, val_y, test_y = dec(tr, "train"), dec(va, "val"), dec(te, "test")
-    aug = _augmented(train_y, seed, copies)
+    real_hist = [codec_history(r) for r in tr if r.label == 0]
+    hist = [real_hist if (match_history and r.label == 1) else [] for r in tr]
+    aug = _augmented(train_y, seed, copies, hist)
+    if lowpass_hz:
+        aug = [lowpass(y, lowpass_hz) for y in aug]
     aug_labels = np.repeat([r.label for r in tr], copies)
+    counts = {h: real_hist.count(h) for h in sorted(set(real_hist))}
     extra = {
         "sample_rate": SR,
-        "input": {"segment_s": 0.5, "stft": "n_fft 512, hop 160", "front": front},
-        "augmentation": "label-blind: gain -6..+3 dB, noise 10-40 dB SNR (p=0.3), Ogg/MP3 32-128 kbit/s (p=0.5)",
+        "input": {"segment_s": 0.5, "stft": "n_fft 512, hop 160", "front": front, "lowpass_hz": lowpass_hz},
+        "augmentation": "synthetic copies first get a codec history drawn from the real training clips' "
+        f"histories {counts} (vorbis22k: Ogg Vorbis at 22.05 kHz 32-48 kbit/s; g722: G.722)"
+        if match_history
+        else "no codec-history matching",
+        "augmentation_label_blind": "gain -6..+3 dB, noise 10-40 dB SNR (p=0.3), then (p=0.5) "
+        "Ogg/MP3 32-128 kbit/s (0.4/0.4) or G.722 (0.2)",
     }
     feats = [features(y, front) for y in tqdm(aug, desc="features", file=sys.stderr, leave=False)]
-    config, state = train_segment_cnn(feats, aug_labels, front=front, rng=rng, epochs=epochs)
+    keep = None
+    if active_db:
+        keep = [
+            active_windows(y, segments(f, seg=SEG_FRAMES)[0].shape[0], db=active_db)
+            for y, f in zip(aug, feats, strict=True)
+        ]
+    config, state = train_segment_cnn(
+        feats, aug_labels, front=front, rng=rng, epochs=epochs, keep=keep, width=width
+    )
+    if lowpass_hz:
+        config["lowpass_hz"] = float(lowpass_hz)
+    if active_db:
+        config["active_db"] = float(active_db)
     det = SegmentCNNDetector(MAIN, {"config": config, "state": state, "version": VERSION})
     score = lambda d, ys: np.array([d.raw_score((y, SR)) for y in ys])  # noqa: E731
     out = finish(

@@ -41,13 +41,28 @@ def resize(img: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(img, (nw, nh), interpolation=interp)
 
 
-def augment_image(img: np.ndarray, rng: np.random.Generator, *, p: float = 0.5) -> np.ndarray:
-    """Random resize 0.5-1.5, blur, noise and JPEG 50-95, each with probability ``p``, label-blind.
+def webp(img: np.ndarray, quality: int) -> np.ndarray:
+    """Round-trip an RGB uint8 image through lossy WebP at ``quality`` (the real photos' codec)."""
+    ok, buf = cv2.imencode(".webp", img[:, :, ::-1], [cv2.IMWRITE_WEBP_QUALITY, int(quality)])
+    if not ok:
+        raise CodecError("WebP encode failed")
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+
+
+def augment_image(
+    img: np.ndarray, rng: np.random.Generator, *, p: float = 0.5, p_codec: float = 0.75
+) -> np.ndarray:
+    """Label-blind: random resize 0.5-1.5, blur, noise, then a lossy re-encode (JPEG or WebP 40-95).
+
+    The corpus photos arrive as JPEG/WebP and the generated items as PNG/JPEG, so every patch of
+    either class ends, with the same probability, in a fresh lossy encode of a random codec:
+    "WebP blocking = real" or "no JPEG grid = synthetic" can then not separate the classes.
 
     Args:
         img: HxWx3 uint8 RGB.
         rng: Seeded generator.
-        p: Probability of each operation.
+        p: Probability of the resize (blur and noise: ``p / 2`` each).
+        p_codec: Probability of the final lossy re-encode (WebP for 40 % of them).
     """
     out = img
     if rng.random() < p:
@@ -57,12 +72,13 @@ def augment_image(img: np.ndarray, rng: np.random.Generator, *, p: float = 0.5) 
     if rng.random() < p * 0.5:
         noise = rng.normal(0, float(rng.uniform(1.0, 5.0)), out.shape)
         out = np.clip(out.astype(np.float32) + noise, 0, 255).astype(np.uint8)
-    if rng.random() < p:
-        out = jpeg(out, int(rng.integers(50, 96)))
+    if rng.random() < p_codec:
+        quality = int(rng.integers(40, 96))
+        out = webp(out, quality) if rng.random() < 0.4 else jpeg(out, quality)
     return out
 
 
-IMAGE_TRANSFORMS = ("none", "jpeg95", "jpeg75", "jpeg50", "resize0.5")
+IMAGE_TRANSFORMS = ("none", "jpeg95", "jpeg75", "jpeg50", "webp75", "resize0.5")
 
 
 def image_transform(img: np.ndarray, name: str) -> np.ndarray:
@@ -71,6 +87,8 @@ def image_transform(img: np.ndarray, name: str) -> np.ndarray:
         return img
     if name.startswith("jpeg"):
         return jpeg(img, int(name[4:]))
+    if name.startswith("webp"):
+        return webp(img, int(name[4:]))
     if name.startswith("resize"):
         return resize(img, float(name[6:]))
     raise ValueError(f"unknown image transform {name!r}")
@@ -86,30 +104,42 @@ def _ffmpeg() -> str:
     return exe
 
 
-def codec_roundtrip(y: np.ndarray, sr: int, codec: str, *, bitrate_k: int = 64) -> np.ndarray:
-    """Encode mono float audio with ffmpeg (``ogg`` Vorbis or ``mp3``) and decode it back.
+CODECS = ("ogg", "mp3", "g722")
+
+
+def codec_roundtrip(
+    y: np.ndarray, sr: int, codec: str, *, bitrate_k: int = 64, codec_sr: int | None = None
+) -> np.ndarray:
+    """Encode mono float audio with ffmpeg (``ogg`` Vorbis, ``mp3`` or ``g722``) and decode it back.
 
     Args:
         y: float32 mono in -1..1.
         sr: Sample rate.
-        codec: "ogg" or "mp3".
+        codec: "ogg", "mp3" or "g722" (G.722 is fixed at 16 kHz / 64 kbit/s; ``bitrate_k`` ignored).
         bitrate_k: Target bitrate in kbit/s.
+        codec_sr: Rate to encode at (None: ``sr``); e.g. 22050 to mimic a 22.05 kHz Vorbis source.
 
     Returns:
-        float32 mono of the same length (codec delay trimmed/padded).
+        float32 mono of the same length at ``sr`` (codec delay trimmed/padded).
     """
     import soundfile as sf
 
-    enc = {"ogg": ["-c:a", "libvorbis"], "mp3": ["-c:a", "libmp3lame"]}[codec]
-    if codec == "ogg" and sr <= 16000:
+    if codec not in CODECS:
+        raise ValueError(f"unknown codec {codec!r} (one of {CODECS})")
+    enc = {"ogg": ["-c:a", "libvorbis"], "mp3": ["-c:a", "libmp3lame"], "g722": ["-c:a", "g722"]}[codec]
+    rate = 16000 if codec == "g722" else int(codec_sr or sr)
+    if codec == "ogg" and rate <= 16000:
         # libvorbis refuses mono 16 kHz above ~100 kbit/s; clamp rather than fail.
         bitrate_k = min(bitrate_k, 96)
+    bitrate = [] if codec == "g722" else ["-b:a", f"{bitrate_k}k"]
+    ext = {"ogg": "ogg", "mp3": "mp3", "g722": "wav"}[codec]  # G.722 in a WAV container
     with tempfile.TemporaryDirectory() as td:
-        src, mid = Path(td) / "in.wav", Path(td) / f"mid.{codec}"
+        src, mid = Path(td) / "in.wav", Path(td) / f"mid.{ext}"
         sf.write(src, np.clip(y, -1, 1), sr, subtype="PCM_16")
         base = [_ffmpeg(), "-nostdin", "-loglevel", "error", "-y"]
         r = subprocess.run(
-            [*base, "-i", str(src), *enc, "-b:a", f"{bitrate_k}k", str(mid)], capture_output=True
+            [*base, "-i", str(src), "-ac", "1", "-ar", str(rate), *enc, *bitrate, str(mid)],
+            capture_output=True,
         )
         if r.returncode:
             raise CodecError(f"ffmpeg {codec} encode failed: {r.stderr.decode(errors='replace')[-300:]}")
@@ -132,7 +162,7 @@ def add_noise(y: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndar
 
 
 def augment_audio(y: np.ndarray, sr: int, rng: np.random.Generator, *, p_codec: float = 0.5) -> np.ndarray:
-    """Label-blind audio augmentation: gain, noise (10-40 dB SNR), Ogg/MP3 at 32-128 kbit/s.
+    """Label-blind audio augmentation: gain, noise (10-40 dB SNR), Ogg/MP3 at 32-128 kbit/s or G.722.
 
     Args:
         y: float32 mono.
@@ -144,9 +174,27 @@ def augment_audio(y: np.ndarray, sr: int, rng: np.random.Generator, *, p_codec: 
     if rng.random() < 0.3:
         out = add_noise(out, float(rng.uniform(10, 40)), rng)
     if rng.random() < p_codec:
-        codec = "ogg" if rng.random() < 0.5 else "mp3"
+        codec = str(rng.choice(["ogg", "mp3", "g722"], p=[0.4, 0.4, 0.2]))
         out = codec_roundtrip(out, sr, codec, bitrate_k=int(rng.choice([32, 48, 64, 96, 128])))
     return np.clip(out, -1, 1).astype(np.float32)
+
+
+# Codec histories of real training clips that synthetic clips are given too (``history_roundtrip``):
+# fillets-ng dialogue is 22.05 kHz Vorbis at ~40 kbit/s, the asterisk prompts are G.722.
+HISTORIES = ("none", "vorbis22k", "g722", "mp3")
+
+
+def history_roundtrip(y: np.ndarray, sr: int, history: str, rng: np.random.Generator) -> np.ndarray:
+    """Give ``y`` the codec history ``history`` (one of ``HISTORIES``) that a real source has."""
+    if history == "none":
+        return y
+    if history == "vorbis22k":
+        return codec_roundtrip(y, sr, "ogg", bitrate_k=int(rng.choice([32, 40, 48])), codec_sr=22050)
+    if history == "g722":
+        return codec_roundtrip(y, sr, "g722")
+    if history == "mp3":
+        return codec_roundtrip(y, sr, "mp3", bitrate_k=int(rng.choice([64, 96, 128])))
+    raise ValueError(f"unknown codec history {history!r} (one of {HISTORIES})")
 
 
 AUDIO_TRANSFORMS = ("none", "ogg64", "mp3_64", "noise20db")

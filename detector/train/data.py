@@ -121,7 +121,11 @@ def load_records(data_dir: str | Path, *, modality: str | None = None) -> list[R
                 source=str(r.get("source") or r["file"]),
                 split=str(r.get("split") or "train"),
                 mask=(data_dir / mask).resolve() if mask else None,
-                extra={k: r[k] for k in ("text", "prompt", "language", "licence") if r.get(k) is not None},
+                extra={
+                    k: r[k]
+                    for k in ("text", "prompt", "language", "licence", "codec_history")
+                    if r.get(k) is not None
+                },
             )
         )
     if not out:

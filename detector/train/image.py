@@ -1,12 +1,15 @@
 """Train the image detectors: residual CNN (main), NPR CNN and FFT + logistic regression baselines.
 
 All three learn from the same label-blind augmented patches: a square region around a random
-point (inside the mask for partial items) is resized 0.5-1.5, blurred, noised and JPEG'd with
-the same probabilities for both classes, then cropped to the patch size at full resolution.
+point (inside the mask for partial items) is resized 0.5-1.5, blurred, noised and re-encoded as
+JPEG or WebP with the same probabilities for both classes (real photos arrive as JPEG/WebP,
+generated ones as PNG/JPEG: the shared final lossy encode keeps the codec from telling the classes
+apart), then cropped to the patch size at full resolution.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -20,7 +23,15 @@ from detector.image.baselines import KIND as FFT_KIND
 from detector.image.baselines import PATCH as FFT_PATCH
 from detector.image.baselines import FFTLogReg, fft_features
 from detector.image.residual import KIND as CNN_KIND
-from detector.image.residual import PatchCNNDetector, _rgb, build_net, centre_crop, topk_mean
+from detector.image.residual import (
+    MAX_SIDE,
+    PatchCNNDetector,
+    _rgb,
+    build_net,
+    centre_crop,
+    image_score,
+    topk_mean,
+)
 from detector.train.augment import augment_image
 from detector.train.common import finish, seed_everything, set_threads
 from detector.train.data import DatasetError, Record, load_records, split_records
@@ -30,14 +41,23 @@ PATCH = 96
 MAIN = "image-residual-cnn"
 NPR = "image-npr-cnn"
 FFT = "image-fft-lr"
+# topk: patch score in training (mean of the top quarter of a 96-px patch's cells). The image
+# score at inference (score_topk) is chosen per detector on the validation split among
+# SCORE_TOPK (see _choose_score_topk), the same rule for both CNNs.
 CONFIGS = {
-    MAIN: {"front": "highpass", "body": "resnet10t", "width": 16, "topk": 0.25, "patch": PATCH},
+    MAIN: {"front": "highpass+npr", "body": "small", "width": 16, "topk": 0.25, "patch": PATCH},
     NPR: {"front": "npr", "body": "small", "width": 16, "topk": 0.25, "patch": PATCH},
 }
+SCORE_TOPK: tuple[float | list[float], ...] = ([0.05, 1.0], 1.0, 0.25, 0.05)
 
 
-def _load(rec: Record) -> tuple[np.ndarray, np.ndarray | None]:
-    img, box = centre_crop(_rgb(media.load_image(rec.path)))
+# Training patches may come from anywhere in a photo: the 2560x1600 wallpapers then give real
+# patches from their whole frame, not only the centre 1024 px that inference looks at.
+TRAIN_MAX_SIDE = 4096
+
+
+def _load(rec: Record, max_side: int = MAX_SIDE) -> tuple[np.ndarray, np.ndarray | None]:
+    img, box = centre_crop(_rgb(media.load_image(rec.path)), max_side)
     mask = None
     if rec.mask is not None and rec.mask.is_file():
         import cv2
@@ -49,6 +69,20 @@ def _load(rec: Record) -> tuple[np.ndarray, np.ndarray | None]:
             if mask.shape != img.shape[:2] or not mask.any():
                 mask = None
     return img, mask
+
+
+def _load_all(
+    rs: list[Record], desc: str, max_side: int = MAX_SIDE
+) -> list[tuple[np.ndarray, np.ndarray | None, int]]:
+    """Decode records once each; byte-identical files (a corpus photo drawn twice) share one array."""
+    seen: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    out = []
+    for r in tqdm(rs, desc=f"decode {desc}", file=sys.stderr, leave=False):
+        key = hashlib.sha256(r.path.read_bytes()).hexdigest() if r.mask is None else str(r.path)
+        if key not in seen:
+            seen[key] = _load(r, max_side)
+        out.append((*seen[key], r.label))
+    return out
 
 
 def sample_patch(img: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -153,6 +187,38 @@ def train_fft_lr(
     }
 
 
+def _dataset_facts(data_dir: str | Path) -> dict[str, Any]:
+    """The recipe of the training set (``dataset.json`` from ``provscan generate``) for the card."""
+    import json
+
+    path = Path(data_dir) / "dataset.json"
+    try:
+        cfg = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {"folder": Path(data_dir).name}
+    keys = ("count", "seed", "real_ratio", "image_format", "watermark", "c2pa", "generators")
+    return {"folder": Path(data_dir).name, **{k: cfg[k] for k in keys if k in cfg}}
+
+
+def _choose_score_topk(
+    det: PatchCNNDetector, val_d: list[tuple[np.ndarray, np.ndarray | None, int]]
+) -> float | list[float]:
+    """The image aggregation (see ``image_score``) with the best validation AUC.
+
+    Full-frame generators favour the mean of all cells (single cells are noisy), local edits a small
+    top fraction; which wins depends on the detector, so it is measured, not assumed. Ties go to
+    the earlier candidate.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    y = np.array([d[2] for d in val_d])
+    if len(set(y.tolist())) < 2:
+        return det.topk
+    maps = [det.logit_map(centre_crop(img)[0]) for img, _, _ in val_d]
+    aucs = [round(float(roc_auc_score(y, [image_score(m, c) for m in maps])), 4) for c in SCORE_TOPK]
+    return SCORE_TOPK[int(np.argmax(aucs))]
+
+
 def _raw_scores(det: Any, items: list[tuple[np.ndarray, np.ndarray | None, int]], desc: str) -> np.ndarray:
     return np.array(
         [det.raw_score(img) for img, _, _ in tqdm(items, desc=desc, file=sys.stderr, leave=False)]
@@ -194,22 +260,26 @@ def train_image(
     if not va:
         raise DatasetError("no validation images (needed to calibrate); add a val split or more items")
 
-    def load(rs: list[Record], d: str) -> list[tuple[np.ndarray, np.ndarray | None, int]]:
-        return [(*_load(r), r.label) for r in tqdm(rs, desc=f"decode {d}", file=sys.stderr, leave=False)]
-
-    train_d, val_d, test_d = load(tr, "train"), load(va, "val"), load(te, "test")
+    train_d = _load_all(tr, "train", TRAIN_MAX_SIDE)
+    val_d, test_d = _load_all(va, "val"), _load_all(te, "test")
     extra = {
         "input": {
             "patch_px": PATCH,
             "inference": "full resolution, centre crop <= 1024 px, fully convolutional",
         },
-        "augmentation": "label-blind: resize 0.5-1.5, blur, noise, JPEG 50-95 (p=0.5 each)",
+        "augmentation": (
+            "label-blind: resize 0.5-1.5 (p=0.5), blur and noise (p=0.25 each), then JPEG or WebP "
+            "40-95 (p=0.75; WebP 40 %); training patches from the whole photo (<= 4096 px)"
+        ),
+        "dataset": _dataset_facts(data_dir),
+        "training": {"epochs": epochs, "per_image": per_image, "threads": threads},
     }
     names = [MAIN, NPR] if baselines else [MAIN]
     out = None
     for name in names:
         config, state = train_patch_cnn(name, train_d, rng=rng, epochs=epochs, per_image=per_image)
         det = PatchCNNDetector(name, {"config": config, "state": state, "version": CNN_VERSION})
+        config["score_topk"] = det.topk = _choose_score_topk(det, val_d)
         path = finish(
             name=name,
             kind=CNN_KIND,
@@ -243,7 +313,11 @@ def train_image(
             seed=seed,
             started=started,
             holdout_generator=holdout_generator,
-            card_extra={"input": {"patch_px": FFT_PATCH, "grid": "4x4 grey patches of the centre crop"}},
+            card_extra={
+                "input": {"patch_px": FFT_PATCH, "grid": "4x4 grey patches of the centre crop"},
+                "augmentation": extra["augmentation"],
+                "dataset": extra["dataset"],
+            },
         )
     assert out is not None
     return out

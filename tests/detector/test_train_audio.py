@@ -71,3 +71,80 @@ def test_codec_roundtrip_keeps_length_and_changes_signal() -> None:
         out = codec_roundtrip(y, 16000, codec, bitrate_k=64)
         assert out.shape == y.shape and out.dtype == np.float32
         assert 0 < np.mean((out - y) ** 2) < np.mean(y**2)
+
+
+def _tone(seconds: float = 1.0, sr: int = 16000) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.3 * np.sin(2 * np.pi * 440 * t) * np.sin(2 * np.pi * 3 * t)).astype(np.float32)
+
+
+def test_g722_roundtrip_is_a_delayed_wideband_copy() -> None:
+    y = _tone()
+    out = codec_roundtrip(y, 16000, "g722")
+    assert out.shape == y.shape and out.dtype == np.float32
+    # G.722 delays by a few dozen samples; aligned, the tone survives almost unchanged.
+    lag = int(np.argmax([np.dot(out[k:], y[: len(y) - k]) for k in range(64)]))
+    assert np.corrcoef(out[lag:], y[: len(y) - lag])[0, 1] > 0.99
+    with pytest.raises(ValueError, match="unknown codec"):
+        codec_roundtrip(y, 16000, "aac")
+
+
+def test_history_roundtrip_gives_real_sources_codecs() -> None:
+    from detector.train.augment import HISTORIES, history_roundtrip
+
+    y = _tone() + np.random.default_rng(1).normal(0, 0.02, 16000).astype(np.float32)
+    rng = np.random.default_rng(0)
+    assert history_roundtrip(y, 16000, "none", rng) is y
+    for h in HISTORIES[1:]:
+        out = history_roundtrip(y, 16000, h, rng)
+        assert out.shape == y.shape and not np.allclose(out, y)
+    with pytest.raises(ValueError, match="unknown codec history"):
+        history_roundtrip(y, 16000, "flac", rng)
+
+
+def test_codec_history_of_records(tmp_path: Path) -> None:
+    from detector.train.audio import codec_history
+    from detector.train.data import Record
+
+    def rec(name: str, label: int, **extra: str) -> Record:
+        return Record(
+            tmp_path / name,
+            label,
+            "real" if label == 0 else "synthetic",
+            "audio",
+            None,
+            "x",
+            name,
+            "train",
+            extra=extra,
+        )
+
+    assert codec_history(rec("a.ogg", 0)) == "vorbis22k"
+    assert codec_history(rec("a.flac", 0, codec_history="g722")) == "g722"
+    assert codec_history(rec("a.wav", 0)) == "none"
+    assert codec_history(rec("a.ogg", 1)) == "none"  # synthetic files get histories drawn, not read
+
+
+def test_lowpass_removes_the_top_band_only() -> None:
+    from detector.audio.features import lowpass
+
+    t = np.arange(16000) / 16000
+    low, high = np.sin(2 * np.pi * 1000 * t), np.sin(2 * np.pi * 7600 * t)
+    out = lowpass((low + high).astype(np.float32), 7000)
+    spec = np.abs(np.fft.rfft(out))
+    assert spec[7600] < 0.01 * spec[1000]
+    assert lowpass(low.astype(np.float32), None) is not None and np.allclose(lowpass(low, None), low)
+
+
+def test_history_matching_is_recorded_in_the_card(tmp_path: Path) -> None:
+    """Synthetic training copies get the real clips' codec histories; the card says which."""
+    import detector.audio.cnn  # noqa: F401
+
+    data = make_audio_dataset(tmp_path / "data", n_sources=4, per_source=1, seed=1)
+    train_detector(
+        "voice", data, tmp_path / "models", seed=0, epochs=1, copies=1, baselines=False, lowpass_hz=7000
+    )
+    card = yaml.safe_load((tmp_path / "models" / "detectors" / "audio-lfcc-cnn.yaml").read_text())
+    assert "codec history" in card["augmentation"] and card["config"]["lowpass_hz"] == 7000.0
+    y, sr = load_audio(next((data / "synthetic").glob("*.wav")))
+    assert 0.0 <= DETECTORS.create("audio-lfcc-cnn", models_dir=tmp_path / "models").score((y, sr)) <= 1.0

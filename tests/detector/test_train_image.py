@@ -79,3 +79,37 @@ def test_patch_sampler_is_full_resolution_and_label_blind() -> None:
     a = sample_patch(img, None, np.random.default_rng(1), 96)
     b = sample_patch(img, mask, np.random.default_rng(1), 96)
     assert a.shape == b.shape == (96, 96, 3) and a.dtype == np.uint8
+
+
+def test_augmentation_reencodes_both_codecs_label_blind(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The corpus photos are JPEG/WebP and generated items PNG/JPEG: the shared final lossy encode
+    # must draw WebP as well as JPEG (the real codecs still run; the wrapper only records calls),
+    # and the draws depend on nothing but the rng.
+    from detector.train import augment
+
+    img = np.random.default_rng(0).integers(0, 255, (120, 120, 3), dtype=np.uint8)
+    seen: list[tuple[str, int]] = []
+    for name in ("jpeg", "webp"):
+        real = getattr(augment, name)
+        monkeypatch.setattr(augment, name, lambda x, q, _n=name, _f=real: seen.append((_n, q)) or _f(x, q))
+    outs = [augment.augment_image(img, np.random.default_rng(s)) for s in range(60)]
+    assert {k for k, _ in seen} == {"jpeg", "webp"} and 30 <= len(seen) <= 58
+    assert all(40 <= q <= 95 for _, q in seen)
+    assert np.array_equal(augment.augment_image(img, np.random.default_rng(7)), outs[7])
+
+
+def test_webp_robustness_transform_is_lossy() -> None:
+    from detector.train.augment import IMAGE_TRANSFORMS, image_transform
+
+    img = np.random.default_rng(1).integers(0, 255, (64, 80, 3), dtype=np.uint8)
+    out = image_transform(img, "webp75")
+    assert "webp75" in IMAGE_TRANSFORMS and out.shape == img.shape and not np.array_equal(out, img)
+
+
+def test_image_score_mean_topk_and_mixture() -> None:
+    from detector.image.residual import image_score
+
+    m = np.array([[4.0, 0.0], [0.0, 0.0]])
+    assert image_score(m, 1.0) == 1.0
+    assert image_score(m, 0.25) == 4.0
+    assert image_score(m, [0.25, 1.0]) == 2.5

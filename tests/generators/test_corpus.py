@@ -207,3 +207,73 @@ def test_concurrent_build_into_same_folder_is_refused(tmp_path: Path) -> None:
         with pytest.raises(CorpusError, match="another corpus build"):
             build_corpus(dest, sources=["matplotlib"], progress=False)
     assert build_corpus(dest, sources=["matplotlib"], progress=False).items
+
+
+def test_asterisk_source_decodes_g722_prompts_with_transcripts(tmp_path: Path) -> None:
+    """An unpacked asterisk package laid out like Debian's: G.722 prompts (made by ffmpeg here),
+    the transcript file of the codec-less package; tones, silences and very short clips are dropped."""
+    import gzip
+    import shutil
+    import subprocess
+
+    import soundfile as sf
+
+    from generators.corpus_sources import SOURCES, SourceContext, asterisk_transcripts
+
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg not installed")
+    cache = tmp_path / "cache"
+    voice = cache / "x" / "asterisk-core-sounds-es-g722" / "usr/share/asterisk/sounds/es_MX_f_Allison"
+    doc = cache / "x" / "asterisk-core-sounds-es" / "usr/share/doc/asterisk-core-sounds-es"
+    for d in (voice / "digits", voice / "silence", doc):
+        d.mkdir(parents=True)
+    for root in (voice.parents[4], doc.parents[3]):
+        (root / ".provscan-unpacked").write_text("test\n")
+    sr = 16000
+    t = np.arange(int(1.5 * sr)) / sr
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), sr)
+    for rel, secs in (
+        ("vm-deleted", 1.5),
+        ("digits/7", 1.5),
+        ("beep", 1.5),
+        ("silence/1", 1.5),
+        ("auth", 0.2),
+    ):
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-i",
+                str(wav),
+                "-t",
+                str(secs),
+                "-c:a",
+                "g722",
+                "-f",
+                "g722",
+                str(voice / f"{rel}.g722"),
+            ],
+            check=True,
+        )
+    text = (
+        "; Core Asterisk Sounds in Spanish\n\nvm-deleted: Mensaje borrado.\ndigits/7: siete\nbeep: [beep]\n"
+    )
+    (doc / "core-sounds-es.txt.gz").write_bytes(gzip.compress(text.encode()))
+    assert asterisk_transcripts(text) == {
+        "vm-deleted": "Mensaje borrado.",
+        "digits/7": "siete",
+        "beep": "[beep]",
+    }
+
+    items = list(SOURCES["asterisk-es"].fn(SourceContext(cache=cache, use_apt=False)))
+    assert sorted(i.name for i in items) == ["digits-7.flac", "vm-deleted.flac"]
+    vm = next(i for i in items if i.name == "vm-deleted.flac")
+    assert vm.text == "Mensaje borrado." and vm.language == "es" and vm.licence == "CC-BY-SA-3.0"
+    assert vm.group == "asterisk-es:vm" and vm.meta["codec_history"].startswith("g722")
+    out = tmp_path / "vm.flac"
+    out.write_bytes(vm.data or b"")
+    info = sf.info(str(out))
+    assert info.samplerate == 16000 and abs(info.frames / info.samplerate - 1.5) < 0.05

@@ -1,0 +1,234 @@
+"""The audio detector's training and evaluation data (issue #5: no language / codec / recording shortcut).
+
+The first ``audio-lfcc-cnn`` learned "Czech/Dutch Ogg game dialogue = real": that was the only
+real speech it saw. This recipe makes the real class several languages, speakers and codec
+histories, makes the synthetic class speak those languages too, and keeps whole real sources out:
+
+* training view of the corpus: every audio source except ``HELDOUT_REAL`` (alsa-utils English PCM
+  and the Italian asterisk speaker, never trained on);
+* ``generate_dataset`` on that view (all voice generators; vocoder twins re-synthesise real clips
+  of every training language), plus espeak-ng twins saying real clips' transcripts in their own
+  language (cs, nl, es, fr, ru, en), so language never names the label;
+* real asterisk clips are tagged ``codec_history: g722`` so the trainer gives synthetic copies the
+  same codec histories as the real ones (``detector.train.audio``);
+* an evaluation set from a *test view*: the test split of the training sources plus every clip of
+  the held-out sources, made with another seed; all of it is split ``test``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HELDOUT_REAL = ("alsa", "asterisk-it")
+SMALL_HELDOUT = ("alsa",)
+MIN_SECONDS = 0.3  # 8 clips: every one goes into the evaluation set, not a sample
+TWIN_LANGUAGES = ("cs", "nl", "es", "fr", "ru", "en")
+CODEC_HISTORY = {"asterisk": "g722"}  # corpus source prefix -> codec the files shipped in
+
+
+def corpus_view(corpus: Path, dest: Path, keep: Callable[[Any], bool], *, split: str | None = None) -> int:
+    """A corpus folder holding only the audio items ``keep`` accepts (symlinks, same manifest format).
+
+    Args:
+        corpus: Built corpus folder.
+        dest: View folder (replaced).
+        keep: ``CorpusItem -> bool``.
+        split: Force every kept item into this split (None: keep the corpus split).
+
+    Returns:
+        Items in the view.
+    """
+    from dataclasses import replace
+
+    from generators.corpus import MANIFEST, load_manifest
+
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    n = 0
+    with open(dest / MANIFEST, "w", encoding="utf-8") as fh:
+        for item in load_manifest(corpus):
+            if item.modality != "audio" or not keep(item):
+                continue
+            link = dest / item.path
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to((corpus / item.path).resolve())
+            if split:
+                item = replace(item, split=split)
+            fh.write(json.dumps(item.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
+            n += 1
+    return n
+
+
+def _twins(view: Path, out: Path, *, per_language: int, seed: int, index0: int) -> list[dict[str, Any]]:
+    """espeak-ng (and, for English, festival) twins of real clips with transcripts, per language."""
+    import numpy as np
+    import soundfile as sf
+
+    from generators.corpus import load_manifest
+    from generators.dataset import VOICE_SR
+    from generators.voice.twins import make_twin
+
+    items = [c for c in load_manifest(view) if c.text and c.language in TWIN_LANGUAGES]
+    rng = random.Random(f"twins:{seed}")
+    recs: list[dict[str, Any]] = []
+    k = index0
+    for lang in TWIN_LANGUAGES:
+        pool = sorted((c for c in items if c.language == lang), key=lambda c: c.id)
+        rng.shuffle(pool)
+        for c in pool[:per_language]:
+            try:
+                g = make_twin(
+                    view / c.path,
+                    c.text,
+                    seed=seed * 100_003 + k,
+                    language=lang,
+                    generator=None if lang == "en" else "espeak_ng",
+                    target_sr=VOICE_SR,
+                )
+            except Exception as exc:  # noqa: BLE001 - one failing twin must not stop the set
+                print(f"audio recipe: twin of {c.id} failed: {exc}", file=sys.stderr)
+                continue
+            rel = Path("twins") / g.generator / f"{k:06d}.wav"
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            sf.write(out / rel, np.clip(np.asarray(g.data, np.float32), -1, 1), int(g.sample_rate), "PCM_16")
+            recs.append(
+                {
+                    "index": k,
+                    "file": rel.as_posix(),
+                    "label": "synthetic",
+                    "modality": "voice",
+                    "generator": g.generator,
+                    "source": c.id,
+                    "split": c.split,
+                    "language": lang,
+                    "prompt": c.text,
+                    "params": {"twin_of": c.id, "tts_seed": g.params.get("tts_seed")},
+                }
+            )
+            k += 1
+    return recs
+
+
+def _all_clips_of(view: Path, out: Path, sources: tuple[str, ...], *, have: set[str]) -> list[dict[str, Any]]:
+    """Real records for every clip of the (small) ``sources`` not sampled already (evaluation only)."""
+    from generators.corpus import load_manifest
+
+    recs = []
+    for k, c in enumerate(c for c in load_manifest(view) if c.source in sources and c.id not in have):
+        rel = Path("extra") / c.path
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(view / c.path, out / rel)
+        recs.append(
+            {
+                "index": 2_000_000 + k,
+                "file": rel.as_posix(),
+                "label": "real",
+                "modality": "voice",
+                "generator": None,
+                "source": c.id,
+                "split": "test",
+                "language": c.language,
+                "licence": c.licence,
+                "text": c.text,
+            }
+        )
+    return recs
+
+
+def _seconds(path: Path) -> float:
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except (RuntimeError, OSError):  # soundfile raises RuntimeError-derived errors
+        return 0.0
+    return info.frames / info.samplerate if info.samplerate else 0.0
+
+
+def _tag(rec: dict[str, Any]) -> dict[str, Any]:
+    src = str(rec.get("source") or "")
+    if rec.get("label") == "real":
+        for prefix, codec in CODEC_HISTORY.items():
+            if src.startswith(prefix):
+                rec["codec_history"] = codec
+    return rec
+
+
+def make_audio_set(
+    corpus: Path,
+    out: Path,
+    *,
+    count: int,
+    twins_per_language: int,
+    seed: int,
+    evaluation: bool = False,
+    exclude_prompts: set[str] | None = None,
+) -> Path:
+    """A labelled voice dataset (``labels.jsonl``) for training or held-out evaluation.
+
+    Args:
+        corpus: Built corpus (audio sources incl. ``HELDOUT_REAL``).
+        out: Dataset folder (``base/`` from generate_dataset, ``twins/``, merged ``labels.jsonl``).
+        count: generate_dataset items (half real).
+        twins_per_language: Language-matched TTS twins per language.
+        seed: Seed (use another one for evaluation than for training).
+        evaluation: Build from the test view (test split + held-out sources), all split ``test``.
+        exclude_prompts: Drop synthetic items with these prompts (TTS sentences seen in training).
+    """
+    from generators.dataset import generate_dataset
+
+    out.mkdir(parents=True, exist_ok=True)
+    view = out / "corpus-view"
+
+    def held(c: Any) -> bool:
+        return c.source in HELDOUT_REAL
+
+    if evaluation:
+        corpus_view(corpus, view, lambda c: held(c) or c.split == "test", split="test")
+    else:
+        corpus_view(corpus, view, lambda c: not held(c))
+    generate_dataset(
+        modality="voice",
+        count=count,
+        out=out / "base",
+        seed=seed,
+        watermark=False,
+        c2pa=False,
+        real_ratio=0.5,
+        corpus=view,
+        progress=False,
+    )
+    base = [
+        json.loads(line) for line in (out / "base" / "labels.jsonl").read_text("utf-8").splitlines() if line
+    ]
+    for r in base:
+        r["file"] = f"base/{r['file']}"
+        if r.get("mask"):
+            r["mask"] = f"base/{r['mask']}"
+    twins = _twins(view, out, per_language=twins_per_language, seed=seed, index0=len(base) + 1_000_000)
+    extra = _all_clips_of(view, out, SMALL_HELDOUT, have={r["source"] for r in base}) if evaluation else []
+    # Two fillets-nl files are empty Ogg streams (0 s); such items are dropped here, after
+    # generation, so the sampling plan (and every other item) stays what it was.
+    recs = [_tag(r) for r in base + twins + extra if _seconds(out / r["file"]) >= MIN_SECONDS]
+    if exclude_prompts:
+        recs = [r for r in recs if r["label"] == "real" or r.get("prompt") not in exclude_prompts]
+    if evaluation:
+        for r in recs:
+            r["split"] = "test"
+    with open(out / "labels.jsonl", "w", encoding="utf-8") as fh:
+        for r in recs:
+            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+    return out
+
+
+def train_prompts(data: Path) -> set[str]:
+    """TTS prompts of a training set's synthetic items (to keep them out of evaluation)."""
+    recs = [json.loads(line) for line in (data / "labels.jsonl").read_text("utf-8").splitlines() if line]
+    return {r["prompt"] for r in recs if r.get("label") != "real" and r.get("prompt")}
