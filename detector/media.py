@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -175,7 +176,11 @@ def load_audio(path: str | os.PathLike[str], *, sr: int | None = None, mono: boo
         try:
             import librosa
 
-            y, rate = librosa.load(str(path), sr=None, mono=False)
+            # The audioread fallback (ffmpeg) is the point here (M4A/AAC); its deprecation
+            # warning would otherwise land in every CLI scan's output.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", (UserWarning, FutureWarning))
+                y, rate = librosa.load(str(path), sr=None, mono=False)
             data = np.atleast_2d(y).T.astype(np.float32)
         except Exception as exc:
             raise DecodeError(f"cannot decode audio: {sf_exc}; {exc}") from None

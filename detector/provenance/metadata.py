@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from typing import Any
 
 # EXIF tag ids (TIFF/EXIF 2.3)
@@ -158,7 +159,9 @@ def _audio_metadata(path: str, out: dict[str, Any]) -> None:
     except Exception:
         import librosa
 
-        out["duration"] = round(float(librosa.get_duration(path=path)), 3)
+        with warnings.catch_warnings():  # audioread fallback for M4A/AAC: intended, not news
+            warnings.simplefilter("ignore", (UserWarning, FutureWarning))
+            out["duration"] = round(float(librosa.get_duration(path=path)), 3)
         out["format"] = os.path.splitext(path)[1].lstrip(".").upper() or None
 
 
