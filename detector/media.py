@@ -179,7 +179,7 @@ def load_audio(path: str | os.PathLike[str], *, sr: int | None = None, mono: boo
             # The audioread fallback (ffmpeg) is the point here (M4A/AAC); its deprecation
             # warning would otherwise land in every CLI scan's output.
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", (UserWarning, FutureWarning))
+                warnings.simplefilter("ignore", (UserWarning, FutureWarning, DeprecationWarning))
                 y, rate = librosa.load(str(path), sr=None, mono=False)
             data = np.atleast_2d(y).T.astype(np.float32)
         except Exception as exc:

@@ -160,7 +160,7 @@ def _audio_metadata(path: str, out: dict[str, Any]) -> None:
         import librosa
 
         with warnings.catch_warnings():  # audioread fallback for M4A/AAC: intended, not news
-            warnings.simplefilter("ignore", (UserWarning, FutureWarning))
+            warnings.simplefilter("ignore", (UserWarning, FutureWarning, DeprecationWarning))
             out["duration"] = round(float(librosa.get_duration(path=path)), 3)
         out["format"] = os.path.splitext(path)[1].lstrip(".").upper() or None
 

@@ -64,3 +64,21 @@ def test_decode_errors_are_clear(tmp_path, rng) -> None:
         media.load_image(tmp_path / "t.jpg")
     with pytest.raises(DecodeError, match="zero|corrupt"):
         media.load_image(tmp_path / "z.png")
+
+
+def test_m4a_decodes_through_ffmpeg_without_warnings(tmp_path, rng) -> None:
+    import shutil
+    import subprocess
+    import warnings
+
+    if shutil.which("ffmpeg") is None:
+        pytest.fail("ffmpeg is a system dependency (make sysdeps)")
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(wav_bytes(rng, seconds=1.0))
+    m4a = tmp_path / "a.m4a"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "aac", str(m4a)], check=True)
+    assert media.sniff(m4a).media_type == "audio"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the audioread fallback must not leak its deprecation warning
+        y, sr = media.load_audio(m4a)
+    assert 0.9 < len(y) / sr < 1.2
