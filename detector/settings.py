@@ -75,6 +75,22 @@ class Settings:
         return int(self.max_upload_mb * 1024 * 1024)
 
     @property
+    def dataset_queue(self) -> str:
+        # Dataset jobs run for minutes; on their own queue they never hold up a scan (the embedded
+        # mode runs a worker per queue, deployments can scale them apart).
+        return f"{self.queue}-datasets"
+
+    def queues(self, names: str = "scans,datasets") -> list[str]:
+        """Broker queue names for a comma-separated list of ``scans`` / ``datasets``."""
+        table = {"scans": self.queue, "datasets": self.dataset_queue}
+        out = []
+        for n in (x.strip() for x in names.split(",")):
+            if n not in table:
+                raise ValueError(f"unknown queue {n!r} (choose from scans, datasets)")
+            out.append(table[n])
+        return out
+
+    @property
     def embedded(self) -> bool:
         """True when no broker is configured: `provscan serve` runs its own worker."""
         return self.redis_url is None

@@ -24,12 +24,13 @@ class Enqueuer:
     def __init__(self, settings: Settings) -> None:
         self.celery = make_celery(settings)
         self.queue = settings.queue
+        self.dataset_queue = settings.dataset_queue
 
     def enqueue(self, scan_id: str) -> None:
         self.celery.send_task(ANALYZE_TASK, args=[scan_id], queue=self.queue)
 
     def enqueue_dataset(self, job_id: str) -> None:
-        self.celery.send_task(GENERATE_TASK, args=[job_id], queue=self.queue)
+        self.celery.send_task(GENERATE_TASK, args=[job_id], queue=self.dataset_queue)
 
 
 def _secret_key(settings: Settings) -> str:

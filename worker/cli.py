@@ -30,33 +30,46 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web.app import create_app
 
     app = create_app(settings)
-    child = None
     stopping = threading.Event()
+    children: dict[str, subprocess.Popen] = {}
     if settings.embedded:
-        # Same task code as production, in a child process on a broker that needs no server.
+        # Same task code as production, in child processes on a broker that needs no server: one
+        # worker for scans and one for dataset jobs, so a long dataset never holds up an upload.
         env = dict(os.environ, PROVSCAN_DATA_DIR=str(settings.data_dir))
-        cmd = [sys.executable, "-m", "worker.cli", "worker", "--concurrency", str(args.concurrency)]
-        child = subprocess.Popen(cmd, env=env)
-        print(f"provscan: embedded worker started (pid {child.pid}); queue in {settings.data_dir / 'queue'}", file=sys.stderr)
+        base = [sys.executable, "-m", "worker.cli", "worker"]
+        cmds = {
+            "scans": base + ["--queues", "scans", "--concurrency", str(args.concurrency)],
+            "datasets": base + ["--queues", "datasets", "--concurrency", "1"],
+        }
+        for name, cmd in cmds.items():
+            children[name] = subprocess.Popen(cmd, env=env)
+        pids = ", ".join(f"{n} pid {c.pid}" for n, c in children.items())
+        print(f"provscan: embedded workers started ({pids}); queue in {settings.data_dir / 'queue'}", file=sys.stderr)
 
         def watchdog() -> None:
             # A dead embedded worker would leave every upload queued forever: restart it.
-            nonlocal child
             while not stopping.wait(5.0):
-                if child.poll() is not None:
-                    print(f"provscan: embedded worker exited ({child.returncode}); restarting", file=sys.stderr)
-                    child = subprocess.Popen(cmd, env=env)
+                for name, child in list(children.items()):
+                    if child.poll() is not None:
+                        print(f"provscan: embedded {name} worker exited ({child.returncode}); restarting",
+                              file=sys.stderr)
+                        children[name] = subprocess.Popen(cmds[name], env=env)
 
         threading.Thread(target=watchdog, daemon=True, name="worker-watchdog").start()
 
-    def stop(*_a: object) -> None:
-        stopping.set()
-        if child and child.poll() is None:
-            child.terminate()
+    def _stop_children() -> None:
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        for child in children.values():
             try:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+    def stop(*_a: object) -> None:
+        stopping.set()
+        _stop_children()
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
@@ -69,16 +82,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         pass
     finally:
         stopping.set()
-        if child and child.poll() is None:
-            child.terminate()
-            child.wait(timeout=20)
+        _stop_children()
     return EXIT_OK
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from worker.celery_app import celery
 
-    argv = ["worker", "--loglevel", args.loglevel, "-Q", Settings.from_env().queue, "--concurrency", str(args.concurrency)]
+    try:
+        queues = Settings.from_env().queues(args.queues)
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    argv = ["worker", "--loglevel", args.loglevel, "-Q", ",".join(queues), "--concurrency", str(args.concurrency)]
     if args.hostname:
         argv += ["--hostname", args.hostname]
     celery.worker_main(argv)
@@ -436,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("worker", help="a Celery worker on REDIS_URL (or the embedded filesystem queue)")
     w.add_argument("--concurrency", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    w.add_argument("--queues", default="scans,datasets",
+                   help="comma-separated: scans, datasets (default both; run separate workers to scale them apart)")
     w.add_argument("--loglevel", default="INFO")
     w.add_argument("--hostname", default=None)
     w.set_defaults(fn=cmd_worker)

@@ -45,7 +45,13 @@ class LiveWorker:
         raise TimeoutError(f"{len(scan_ids) - len(done)} scans not finished in {timeout}s:\n" + self.log.read_text()[-3000:])
 
 
-def start_worker(tmp: Path, redis_url: str, database_url: str | None = None, concurrency: int = 2) -> LiveWorker:
+def start_worker(
+    tmp: Path,
+    redis_url: str,
+    database_url: str | None = None,
+    concurrency: int = 2,
+    queues: str = "scans,datasets",
+) -> LiveWorker:
     queue = f"provscan-test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
@@ -59,7 +65,7 @@ def start_worker(tmp: Path, redis_url: str, database_url: str | None = None, con
     log = tmp / "worker.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "worker.cli", "worker", "--concurrency", str(concurrency), "--loglevel", "INFO",
-         "--hostname", f"{queue}@localhost"],
+         "--hostname", f"{queue}@localhost", "--queues", queues],
         env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT, cwd=str(REPO),
     )
     settings = Settings.from_env(env)

@@ -21,7 +21,7 @@ def _children(pid: int) -> list[int]:
 
 def test_embedded_worker_is_restarted_after_a_crash(served, c2pa_fixtures) -> None:
     kids = _children(served["proc"].pid)
-    assert kids, "provscan serve started no embedded worker"
+    assert len(kids) == 2, "provscan serve should start one embedded worker for scans and one for datasets"
     for k in kids:
         os.kill(k, signal.SIGKILL)
     deadline = time.monotonic() + 60

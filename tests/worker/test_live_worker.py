@@ -115,3 +115,32 @@ def test_dataset_job_through_the_worker(live_worker) -> None:
 
     labels = (Path(job["out_dir"]) / "labels.jsonl").read_text().splitlines()
     assert len(labels) == 4
+
+
+def test_dataset_jobs_have_their_own_queue(tmp_path, redis_url, c2pa_fixtures) -> None:
+    """A worker on the scans queue only analyses uploads and leaves dataset jobs queued: a long
+    dataset never holds up a scan (the embedded mode runs one worker per queue)."""
+    import time
+
+    from worker.live import start_worker, stop_worker
+
+    w = start_worker(tmp_path, redis_url, concurrency=1, queues="scans")
+    try:
+        _app, client, auth = client_for(w)
+        job = client.post("/api/v1/datasets", json={"modality": "text", "count": 2, "seed": 1,
+                                                    "generators": ["text-ngram"]}, headers=auth)
+        assert job.status_code == 202
+        sid = upload(client, auth, (c2pa_fixtures / "CA.jpg").read_bytes(), "CA.jpg")
+        assert w.wait_scans([sid], timeout=180)[sid]["status"] == "done"
+        time.sleep(2)
+        assert client.get(job.get_json()["status_url"], headers=auth).get_json()["status"] == "queued"
+    finally:
+        stop_worker(w)
+    assert w.settings.dataset_queue != w.settings.queue
+
+
+def test_worker_refuses_an_unknown_queue_name() -> None:
+    from tests.conftest import run_cli
+
+    out = run_cli("worker", "--queues", "scans,videos")
+    assert out.returncode == 2 and "unknown queue 'videos'" in out.stderr
