@@ -846,6 +846,26 @@ def _g722_to_flac(path: Path) -> bytes:
         return out.read_bytes()
 
 
+def _g722_to_flac_cached(ctx: SourceContext, path: Path) -> bytes:
+    """:func:`_g722_to_flac` through a cache keyed by the G.722 bytes' sha256.
+
+    One ffmpeg process per clip made the ~2,600 asterisk clips cost minutes per corpus build, and
+    the main and the speech corpus both decode them; the cache sits beside the package cache.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    cached = ctx.cache / "decoded-g722" / f"{digest}.flac"
+    if cached.is_file():
+        return cached.read_bytes()
+    data = _g722_to_flac(path)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.part")
+    tmp.write_bytes(data)
+    tmp.replace(cached)  # atomic: a concurrent build never reads a half-written file
+    return data
+
+
 def _asterisk(lang: str) -> Callable[[SourceContext], Iterator[RawItem]]:
     speaker, licence = ASTERISK_VOICES[lang]
 
@@ -871,7 +891,7 @@ def _asterisk(lang: str) -> Callable[[SourceContext], Iterator[RawItem]]:
             if path.stat().st_size < ASTERISK_MIN_S * 8000:  # G.722 is 64 kbit/s = 8000 bytes/s
                 continue
             try:
-                data = _g722_to_flac(path)
+                data = _g722_to_flac_cached(ctx, path)
             except (ValueError, subprocess.TimeoutExpired) as exc:
                 ctx.log(f"corpus: asterisk {lang}: skipped {rel}: {exc}")
                 continue

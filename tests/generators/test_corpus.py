@@ -277,3 +277,17 @@ def test_asterisk_source_decodes_g722_prompts_with_transcripts(tmp_path: Path) -
     out.write_bytes(vm.data or b"")
     info = sf.info(str(out))
     assert info.samplerate == 16000 and abs(info.frames / info.samplerate - 1.5) < 0.05
+
+    # A second build reads the decoded clips from the cache (keyed by the G.722 bytes): same
+    # bytes out, and no ffmpeg needed any more.
+    cached = sorted((cache / "decoded-g722").glob("*.flac"))
+    assert cached  # (both test clips hold the same bytes, so one entry)
+    import shutil as _shutil
+
+    which = _shutil.which
+    try:
+        _shutil.which = lambda *_a, **_k: None  # decoding now would raise "ffmpeg not found"
+        again = list(SOURCES["asterisk-es"].fn(SourceContext(cache=cache, use_apt=False)))
+    finally:
+        _shutil.which = which
+    assert {i.name: i.data for i in again} == {i.name: i.data for i in items}
