@@ -71,7 +71,11 @@ DETECTOR_RECIPES = {
               "format": "mixed",
               "generators": ["ddpm_32", "edit_inpaint", "edit_region", "edit_splice", "espcn_sr", "procedural_scene",
                              "vae_resynth"]},
-    "text": {"gen_modality": "text", "count": 400, "train": {}, "format": "png"},
+    # Text: its own data recipe (worker/text_recipe.py, issue #5): corpus-train humans, both
+    # generators over many sampling settings; sizes are those of the committed weights.
+    "text": {"data": {"n_lm": 400, "n_human": 2500, "n_val_human": 300, "n_test_human": 300,
+                      "n_synthetic": {"text-gru": 500, "text-ngram": 1200}, "n_heldout": 100},
+             "train": {"lm_count": 400, "c": 10.0}},
 }
 
 
@@ -101,7 +105,8 @@ def image_detector(models_dir: Path, *, seed: int = 0) -> Path:
 # packages, language-matched TTS twins, codec-history matching, two real sources held out.
 AUDIO_SOURCES = ("fillets-cs", "fillets-nl", "alsa", "asterisk-en", "asterisk-es", "asterisk-fr", "asterisk-it",
                  "asterisk-ru")
-AUDIO_RECIPE = {"count": 600, "twins_per_language": 20, "train": {"epochs": 10, "copies": 2, "active_db": 20.0}}
+AUDIO_RECIPE = {"count": 600, "twins_per_language": 20,
+                "train": {"epochs": 10, "copies": 2, "active_db": 20.0, "threads": 1}}
 
 
 def audio_corpus(seed: int = 0) -> Path:
@@ -129,7 +134,37 @@ def audio_detector(models_dir: Path, *, seed: int = 0) -> Path:
 
 
 def text_detector(models_dir: Path, *, seed: int = 0) -> Path:
-    return _detector("text", models_dir, seed)
+    from detector.settings import Settings
+    from detector.train import train_detector
+    from generators.corpus import build_corpus
+    from worker.text_recipe import make_text_set
+
+    recipe = DETECTOR_RECIPES["text"]
+    settings = Settings.from_env()
+    corpus = settings.data_dir / "corpus"
+    if not (corpus / "manifest.jsonl").exists():
+        build_corpus(corpus, seed=seed)
+    data = settings.data_dir / "datasets" / f"detector-train-text-v2-seed{seed}"
+    make_text_set(corpus, data, seed=seed, **recipe["data"])
+    path = train_detector("text", data, models_dir, seed=seed, **recipe["train"])
+    _publish_threshold("text-lm-logreg", models_dir, corpus, fpr=TEXT_VERDICT_FPR)
+    return path
+
+
+# The text detector decides verdicts, so its build ends by re-fitting the published threshold on
+# the corpus test split (never trained on): new weights never keep a threshold fitted for others.
+TEXT_VERDICT_FPR = 0.01
+
+
+def _publish_threshold(name: str, models_dir: Path, corpus: Path, *, fpr: float) -> None:
+    from detector.base import create_detector
+    from detector.eval.threshold import fit_verdict_threshold, write_to_card
+    from detector.pipeline import load_plugins
+
+    load_plugins()
+    det = create_detector(name, models_dir=models_dir)
+    entry = fit_verdict_threshold(det, corpus, split="test", target_fpr=fpr)
+    write_to_card(models_dir / "detectors" / f"{name}.yaml", entry)
 
 
 def _ensure_wallpapers() -> None:

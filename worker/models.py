@@ -58,7 +58,7 @@ MODELS: list[ModelSpec] = [
               "LFCC CNN + LFCC-GMM baseline on 720 clips, 6 languages (~15 min + speech corpus)",
               depends=("neural-vocoder",)),
     ModelSpec("text-lm-logreg", "detector", "detectors/text-lm-logreg.pt", "worker.model_builders:text_detector",
-              "LM-feature logistic regression on 400 generated vs human passages (~3 min + corpus)",
+              "LM-feature logistic regression on 2,900 human passages vs 1,700 generated texts, many sampling settings (~25 min + corpus)",
               depends=("text-ngram", "text-gru")),
 ]
 

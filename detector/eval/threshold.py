@@ -75,9 +75,12 @@ def fit_verdict_threshold(
     # Threshold just above the (allowed+1)-th highest human score: at most `allowed` human items reach it.
     value = float(np.nextafter(s[n - allowed - 1], 1.0)) if allowed < n else float(s[0])
     value = min(max(value, 0.5), 1.0)  # never below even odds
+    # Publish the value rounded *up*: rounding to nearest could land exactly on a (rounded) human
+    # score and let one more human item reach the published threshold than was measured.
+    value = min(math.ceil(value * 1e6) / 1e6, 1.0)
     k = int(np.sum(s >= value))
     return {
-        "value": round(value, 6),
+        "value": value,
         "target_fpr": target_fpr,
         "measured_fpr": round(k / n, 6),
         "fpr_upper_95": round(_upper_bound(k, n), 6),

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from detector.base import register_detector
+from detector.errors import DetectorError
 from detector.text.lm import NGramLM
 from detector.text.tokenize import PUNCT, lm_tokens, word_spans
 from detector.train.io import Platt, load_weights, resolve_models_dir, weights_path
@@ -24,7 +25,8 @@ from detector.types import Finding, MediaItem
 KIND = "text-lm-logreg"
 MIN_WORDS = 20
 MAX_TOKENS = 600
-FEATURES = (
+# The first weights (0.1.x) used these 11; their cards list them, so they still load.
+FEATURES_V1 = (
     "mean_logp_tri",
     "std_logp_tri",
     "mean_logp_bi",
@@ -37,33 +39,85 @@ FEATURES = (
     "mean_logp_gain",
     "unk_frac",
 )
+# 0.2: distribution shape rather than means alone (a 1 % FPR threshold sits in the human tail,
+# where quantiles and normalised scores separate better), the Fast-DetectGPT analytic score, the
+# bigram model's own rank / entropy view, and how much of the text is made of n-grams the human
+# LM has counted (small generators reuse seen n-grams more than unseen human text does).
+FEATURES = FEATURES_V1 + (
+    "logp_q10",
+    "logp_q25",
+    "logp_q50",
+    "logp_q75",
+    "logp_q90",
+    "mean_log_rank",
+    "median_log_rank",
+    "std_entropy",
+    "mean_gap",
+    "std_gap",
+    "fast_detect",
+    "bi_rank1",
+    "bi_rank10",
+    "bi_mean_entropy",
+    "bi_binoculars",
+    "bi_mean_gap",
+    "gap_q10",
+    "gap_q90",
+    "seen_tri",
+    "seen_bi",
+)
 BUCKETS = ((1, "top1"), (10, "top10"), (100, "top100"))
 
 
-def text_features(tri: NGramLM, bi: NGramLM, toks: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The feature vector (order of ``FEATURES``) and the per-token statistics."""
+def feature_dict(
+    tri: NGramLM, bi: NGramLM, toks: list[str]
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Every known feature by name, and the trigram's per-token statistics (for evidence)."""
     toks = toks[:MAX_TOKENS]
     s = tri.score(toks, other=bi)
     b = bi.score(toks)
-    r = s["rank"]
-    ppl = -s["logp"].mean()
-    f = np.array(
-        [
-            s["logp"].mean(),
-            s["logp"].std(),
-            b["logp"].mean(),
-            np.mean(r <= 1),
-            np.mean(r <= 10),
-            np.mean(r <= 100),
-            np.mean(r > 1000),
-            s["entropy"].mean(),
-            ppl / max(s["xent"].mean(), 1e-6),
-            (s["logp"] - b["logp"]).mean(),
-            np.mean(np.array(tri.encode(toks)) == 0),
-        ],
-        np.float64,
-    )
-    return f, s
+    lp, r, ent = s["logp"], s["rank"], s["entropy"]
+    # gap = log p(actual) - E[log p]: > 0 where the text is more predictable than the model expects.
+    gap = lp + ent
+    lr = np.log(r)
+    q = np.percentile(lp, [10, 25, 50, 75, 90])
+    f = {
+        "mean_logp_tri": lp.mean(),
+        "std_logp_tri": lp.std(),
+        "mean_logp_bi": b["logp"].mean(),
+        "rank1": np.mean(r <= 1),
+        "rank10": np.mean(r <= 10),
+        "rank100": np.mean(r <= 100),
+        "rank_gt1000": np.mean(r > 1000),
+        "mean_entropy": ent.mean(),
+        "binoculars": -lp.mean() / max(s["xent"].mean(), 1e-6),
+        "mean_logp_gain": (lp - b["logp"]).mean(),
+        "unk_frac": np.mean(np.array(tri.encode(toks)) == 0),
+        **{f"logp_q{k}": v for k, v in zip((10, 25, 50, 75, 90), q, strict=True)},
+        "mean_log_rank": lr.mean(),
+        "median_log_rank": float(np.median(lr)),
+        "std_entropy": ent.std(),
+        "mean_gap": gap.mean(),
+        "std_gap": gap.std(),
+        "fast_detect": gap.sum() / np.sqrt(max(s["var"].sum(), 1e-6)),
+        "bi_rank1": np.mean(b["rank"] <= 1),
+        "bi_rank10": np.mean(b["rank"] <= 10),
+        "bi_mean_entropy": b["entropy"].mean(),
+        "bi_binoculars": -b["logp"].mean() / max(b["entropy"].mean(), 1e-6),
+        "bi_mean_gap": (b["logp"] + b["entropy"]).mean(),
+        "gap_q10": np.percentile(gap, 10),
+        "gap_q90": np.percentile(gap, 90),
+        "seen_tri": s["seen"].mean(),
+        "seen_bi": b["seen"].mean(),
+    }
+    return {k: float(v) for k, v in f.items()}, s
+
+
+def text_features(
+    tri: NGramLM, bi: NGramLM, toks: list[str], names: tuple[str, ...] | list[str] = FEATURES
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The feature vector (order of ``names``) and the per-token statistics."""
+    f, s = feature_dict(tri, bi, toks)
+    return np.array([f[k] for k in names], np.float64), s
 
 
 class TextLMDetector:
@@ -85,6 +139,9 @@ class TextLMDetector:
         self.intercept = float(np.asarray(st["intercept"]).ravel()[0])
         self.calibrator = Platt.from_dict(payload.get("calibrator"))
         self.threshold = float(payload.get("threshold", 0.5))
+        self.features = tuple(self.config.get("features") or FEATURES_V1)
+        if len(self.features) != len(self.coef) or not set(self.features) <= set(FEATURES):
+            raise DetectorError(f"{name}: weights list features {self.features} this code cannot compute")
 
     @classmethod
     def load(cls, path: Path, *, name: str) -> TextLMDetector:
@@ -92,7 +149,7 @@ class TextLMDetector:
 
     def _raw(self, text: str) -> tuple[float, list[str], dict[str, np.ndarray], np.ndarray]:
         toks = lm_tokens(text)
-        f, s = text_features(self.tri, self.bi, toks)
+        f, s = text_features(self.tri, self.bi, toks, self.features)
         return float(((f - self.mean) / self.std) @ self.coef + self.intercept), toks, s, f
 
     def raw_score(self, text: str) -> float:
@@ -130,7 +187,7 @@ class TextLMDetector:
                 "calibrated": True,
                 "raw_score": round(raw, 4),
                 "threshold": self.threshold,
-                "features": {k: round(float(v), 4) for k, v in zip(FEATURES, f, strict=True)},
+                "features": {k: round(float(v), 4) for k, v in zip(self.features, f, strict=True)},
                 "tokens_scored": min(len(toks), MAX_TOKENS),
                 "highlight": highlight,
                 "highlight_legend": "GLTR rank buckets under a human-text trigram LM: top1/top10 words are what "

@@ -108,12 +108,14 @@ class NGramLM:
 
         Returns:
             ``logp`` (log-prob of each actual token), ``rank`` (1 = the model's top choice),
-            ``entropy`` of the predicted distribution, and with ``other``: ``xent`` =
+            ``entropy`` of the predicted distribution, ``var`` = the variance of log p(w) under
+            the predicted distribution (Fast-DetectGPT's normaliser), ``seen`` = 1 where the
+            full-order n-gram was counted in training, and with ``other``: ``xent`` =
             -sum_w p_self(w) log p_other(w).
         """
         ids = [1] * (self.order - 1) + self.encode(toks)
         n = len(toks)
-        logp, rank, ent, xent = (np.zeros(n) for _ in range(4))
+        logp, rank, ent, var, seen, xent = (np.zeros(n) for _ in range(6))
         for i in range(n):
             pos = i + self.order - 1
             ctx = tuple(ids[pos - self.order + 1 : pos])
@@ -123,10 +125,13 @@ class NGramLM:
             rank[i] = 1 + np.count_nonzero(p > p[w])
             lp = np.log(p)
             ent[i] = -np.dot(p, lp)
+            var[i] = max(np.dot(p, lp * lp) - ent[i] ** 2, 0.0)
+            top = self.tables[self.order].get(ctx) if self.order > 1 else None
+            seen[i] = float(top is not None and bool(np.any(top[0] == w)))
             if other is not None:
                 octx = tuple(ids[pos - other.order + 1 : pos]) if other.order > 1 else ()
                 xent[i] = -np.dot(p, np.log(other.dist(octx)))
-        out = {"logp": logp, "rank": rank, "entropy": ent}
+        out = {"logp": logp, "rank": rank, "entropy": ent, "var": var, "seen": seen}
         if other is not None:
             out["xent"] = xent
         return out

@@ -21,7 +21,7 @@ from detector.text.tokenize import lm_tokens
 from detector.train.common import finish, seed_everything
 from detector.train.data import DatasetError, Record, load_records, split_records
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 NAME = "text-lm-logreg"
 
 
@@ -35,6 +35,8 @@ def train_text(
     extra_human: list[str] | None = None,
     max_vocab: int = 20000,
     lm_share: float = 0.5,
+    lm_count: int | None = None,
+    c: float = 10.0,
 ) -> Path:
     """Train ``text-lm-logreg``.
 
@@ -48,6 +50,8 @@ def train_text(
         max_vocab: LM vocabulary size.
         lm_share: Fraction of real training texts used for the LMs; the rest (unseen by the LMs)
             train the classifier, so "real" features are not those of memorised text.
+        lm_count: Exact number of real training texts for the LMs (overrides ``lm_share``).
+        c: Inverse L2 strength of the logistic regression (classes are weighted equally).
 
     Returns:
         The weights path.
@@ -66,8 +70,11 @@ def train_text(
     real_tr = [r for r in tr if r.label == 0]
     order = rng.permutation(len(real_tr))
     n_lm = max(1, int(round(lm_share * len(real_tr)))) if len(real_tr) > 1 else len(real_tr)
-    lm_recs = {real_tr[int(i)].path for i in order[:n_lm]}
-    lm_texts = [lm_tokens(read[p]) for p in lm_recs] + [lm_tokens(t) for t in (extra_human or [])]
+    if lm_count is not None:
+        n_lm = min(max(1, lm_count), len(real_tr))
+    lm_paths = [real_tr[int(i)].path for i in order[:n_lm]]  # a list: set order would vary per process
+    lm_recs = set(lm_paths)
+    lm_texts = [lm_tokens(read[p]) for p in lm_paths] + [lm_tokens(t) for t in (extra_human or [])]
     tri = NGramLM.fit(lm_texts, order=3, max_vocab=max_vocab, min_count=1)
     bi = NGramLM(2, tri.vocab, tri.unigram, {2: tri.tables[2]})
     clf_recs = [r for r in tr if r.path not in lm_recs]
@@ -81,7 +88,9 @@ def train_text(
     x = feats(clf_recs, "train")
     y = np.array([r.label for r in clf_recs])
     mean, std = x.mean(0), x.std(0) + 1e-6
-    clf = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / std, y)
+    # Balanced class weights: the human class is larger, and the operating point that matters is
+    # a low human FPR, so neither class may be drowned out.
+    clf = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit((x - mean) / std, y)
     state = {
         "vocab": list(tri.vocab),
         **tri.to_state("tri_"),
@@ -95,6 +104,7 @@ def train_text(
         "vocab": len(tri.vocab),
         "features": list(FEATURES),
         "max_tokens": 600,
+        "classifier": f"logistic regression C={c}, balanced classes",
     }
     det = TextLMDetector(NAME, {"config": config, "state": state, "version": VERSION})
     raw = lambda rs: np.array([det.raw_score(read[r.path]) for r in rs])  # noqa: E731

@@ -34,22 +34,27 @@ def griffinlim_mel_inversion(
 ) -> np.ndarray:
     """Mel spectrogram of ``y`` -> linear magnitude -> Griffin-Lim phase -> waveform (same length)."""
     import librosa
+    from threadpoolctl import threadpool_limits
 
     y = np.asarray(y, dtype=np.float32)
-    mel = librosa.feature.melspectrogram(
-        y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, power=power, fmin=0.0, fmax=sr / 2
-    )
-    mag = librosa.feature.inverse.mel_to_stft(mel, sr=sr, n_fft=n_fft, power=power, fmin=0.0, fmax=sr / 2)
-    out = librosa.griffinlim(
-        mag,
-        n_iter=n_iter,
-        hop_length=hop_length,
-        n_fft=n_fft,
-        momentum=momentum,
-        init="random",
-        random_state=np.random.RandomState(seed),
-        length=len(y),
-    )
+    # mel_to_stft solves a least-squares problem with BLAS; multi-threaded BLAS sums in a
+    # machine-dependent order and changed ~8 LSB of the output, so a seeded dataset (and the
+    # detector trained on it) differed between machines. One BLAS thread makes it reproducible.
+    with threadpool_limits(limits=1):
+        mel = librosa.feature.melspectrogram(
+            y=y, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, power=power, fmin=0.0, fmax=sr / 2
+        )
+        mag = librosa.feature.inverse.mel_to_stft(mel, sr=sr, n_fft=n_fft, power=power, fmin=0.0, fmax=sr / 2)
+        out = librosa.griffinlim(
+            mag,
+            n_iter=n_iter,
+            hop_length=hop_length,
+            n_fft=n_fft,
+            momentum=momentum,
+            init="random",
+            random_state=np.random.RandomState(seed),
+            length=len(y),
+        )
     return np.asarray(out, dtype=np.float32)
 
 

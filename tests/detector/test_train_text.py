@@ -64,3 +64,20 @@ def test_ngram_distribution_sums_to_one_and_roundtrips() -> None:
     np.testing.assert_allclose(
         again.dist((lm.index["the"], lm.index["dog"])), lm.dist((lm.index["the"], lm.index["dog"]))
     )
+
+
+def test_feature_sets_agree_and_lm_reports_seen_ngrams() -> None:
+    from detector.text.detector import FEATURES, FEATURES_V1, text_features
+
+    texts = [lm_tokens("the cat sat on the mat. the dog sat on the log."), lm_tokens("a cat and a dog.")]
+    tri = NGramLM.fit(texts, order=3)
+    bi = NGramLM(2, tri.vocab, tri.unigram, {2: tri.tables[2]})
+    toks = lm_tokens("the cat sat on the log. a zebra sat.")
+    full, s = text_features(tri, bi, toks)
+    old, _ = text_features(tri, bi, toks, FEATURES_V1)
+    # 0.1 weights list the first 11 features: they must come out unchanged in the new vector.
+    np.testing.assert_array_equal(full[: len(FEATURES_V1)], old)
+    assert len(full) == len(FEATURES) and np.all(np.isfinite(full))
+    # "the cat sat" was counted; "zebra" is out of vocabulary.
+    assert s["seen"][2] == 1.0 and s["seen"][toks.index("zebra")] == 0.0
+    assert np.all(s["var"] >= 0)
