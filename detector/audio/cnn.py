@@ -15,7 +15,7 @@ import numpy as np
 
 from detector.audio.features import SEG_FRAMES, active_windows, features, lowpass, resample, segments
 from detector.base import register_detector
-from detector.train.io import Platt, load_weights, resolve_models_dir, weights_path
+from detector.trained import TrainedDetector
 from detector.types import Finding, MediaItem
 
 KIND = "audio-seg-cnn"
@@ -48,30 +48,23 @@ def aggregate(logits: np.ndarray, frac: float = 0.5) -> float:
     return float(np.sort(logits)[-k:].mean())
 
 
-class SegmentCNNDetector:
+class SegmentCNNDetector(TrainedDetector):
     """A trained segment CNN with its feature normalisation and calibrator."""
 
     modality = "audio"
+    kind = KIND
 
     def __init__(self, name: str, payload: dict[str, Any]) -> None:
         import torch
 
-        self.name = name
-        self.version = str(payload.get("version", "0"))
-        self.config = dict(payload["config"])
+        super().__init__(name, payload)
         st = dict(payload["state"])
         self.mean = np.asarray(st.pop("feat_mean"), np.float32)[:, None]
         self.std = np.asarray(st.pop("feat_std"), np.float32)[:, None]
         self.net = build_net(self.config)
         self.net.load_state_dict(st)
         self.net.eval()
-        self.calibrator = Platt.from_dict(payload.get("calibrator"))
-        self.threshold = float(payload.get("threshold", 0.5))
         self._torch = torch
-
-    @classmethod
-    def load(cls, path: Path, *, name: str) -> SegmentCNNDetector:
-        return cls(name, load_weights(path, kind=KIND, name=name))
 
     def segment_logits(self, y16: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
         y16 = lowpass(y16, self.config.get("lowpass_hz"))
@@ -91,15 +84,10 @@ class SegmentCNNDetector:
         logits, _ = self.segment_logits(y16)
         return self.clip_logit(y16, logits)
 
-    def score(self, signal: tuple[np.ndarray, int]) -> float:
-        return float(self.calibrator(self.raw_score(signal)))
-
     def analyze(self, item: MediaItem, signal: tuple[np.ndarray, int]) -> Finding:
         y, sr = signal
         if len(y) < MIN_SECONDS * sr:
-            return Finding(
-                self.name, self.version, None, "skipped", {"reason": f"audio shorter than {MIN_SECONDS} s"}
-            )
+            return self.skipped(f"audio shorter than {MIN_SECONDS} s")
         y16 = resample(y, sr)
         logits, times = self.segment_logits(y16)
         raw = self.clip_logit(y16, logits)
@@ -108,25 +96,10 @@ class SegmentCNNDetector:
             {"start": round(a, 2), "end": round(b, 2), "score": round(float(p), 3)}
             for (a, b), p in zip(times, probs, strict=True)
         ]
-        return Finding(
-            self.name,
-            self.version,
-            round(float(self.calibrator(raw)), 4),
-            "ok",
-            {
-                "calibrated": True,
-                "raw_score": round(raw, 4),
-                "threshold": self.threshold,
-                "front": self.config["front"],
-                "segment_s": 0.5,
-                "segments": segs[:2000],
-            },
-        )
+        return self.finding(raw, front=self.config["front"], segment_s=0.5, segments=segs[:2000])
 
 
 @register_detector("audio-lfcc-cnn", modality="audio", calibrated=True)
 def audio_lfcc_cnn(*, models_dir: Path | None = None, **kw: Any) -> SegmentCNNDetector:
     """LFCC + compact CNN on 0.5 s segments; needs ``detectors/audio-lfcc-cnn.pt``."""
-    return SegmentCNNDetector.load(
-        weights_path(resolve_models_dir(models_dir), "audio-lfcc-cnn"), name="audio-lfcc-cnn"
-    )
+    return SegmentCNNDetector.from_models_dir(models_dir, "audio-lfcc-cnn")

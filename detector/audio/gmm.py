@@ -14,7 +14,7 @@ import numpy as np
 
 from detector.audio.features import SEG_FRAMES, lfcc, resample
 from detector.base import register_detector
-from detector.train.io import Platt, load_weights, resolve_models_dir, weights_path
+from detector.trained import TrainedDetector
 from detector.types import Finding, MediaItem
 
 KIND = "audio-lfcc-gmm"
@@ -33,26 +33,19 @@ def gmm_loglik(x: np.ndarray, weights: np.ndarray, means: np.ndarray, variances:
     return logsumexp(comp, axis=1)
 
 
-class LFCCGMM:
+class LFCCGMM(TrainedDetector):
     """Two-GMM log-likelihood-ratio detector."""
 
     modality = "audio"
+    kind = KIND
 
     def __init__(self, name: str, payload: dict[str, Any]) -> None:
+        super().__init__(name, payload)
         st = payload["state"]
-        self.name = name
-        self.version = str(payload.get("version", "0"))
-        self.config = dict(payload.get("config", {}))
         self.gmms = {
             c: tuple(np.asarray(st[f"{c}_{k}"], np.float64) for k in ("weights", "means", "variances"))
             for c in ("real", "synthetic")
         }
-        self.calibrator = Platt.from_dict(payload.get("calibrator"))
-        self.threshold = float(payload.get("threshold", 0.5))
-
-    @classmethod
-    def load(cls, path: Path, *, name: str) -> LFCCGMM:
-        return cls(name, load_weights(path, kind=KIND, name=name))
 
     def frame_llr(self, y16: np.ndarray) -> np.ndarray:
         x = lfcc(y16).T.astype(np.float64)
@@ -62,13 +55,10 @@ class LFCCGMM:
         y, sr = signal
         return float(self.frame_llr(resample(y, sr)).mean())
 
-    def score(self, signal: tuple[np.ndarray, int]) -> float:
-        return float(self.calibrator(self.raw_score(signal)))
-
     def analyze(self, item: MediaItem, signal: tuple[np.ndarray, int]) -> Finding:
         y, sr = signal
         if len(y) < 0.1 * sr:
-            return Finding(self.name, self.version, None, "skipped", {"reason": "audio shorter than 0.1 s"})
+            return self.skipped("audio shorter than 0.1 s")
         llr = self.frame_llr(resample(y, sr))
         raw = float(llr.mean())
         n = max(1, int(np.ceil(len(llr) / SEG_FRAMES)))
@@ -82,22 +72,10 @@ class LFCCGMM:
                     "score": round(float(self.calibrator(part.mean())), 3),
                 }
             )
-        return Finding(
-            self.name,
-            self.version,
-            round(float(self.calibrator(raw)), 4),
-            "ok",
-            {
-                "calibrated": True,
-                "raw_score": round(raw, 4),
-                "threshold": self.threshold,
-                "method": "LFCC-GMM log-likelihood ratio (ASVspoof baseline)",
-                "segments": segs[:2000],
-            },
-        )
+        return self.finding(raw, method="LFCC-GMM log-likelihood ratio (ASVspoof baseline)", segments=segs[:2000])
 
 
 @register_detector("audio-lfcc-gmm", modality="audio", calibrated=True, baseline=True)
 def audio_lfcc_gmm(*, models_dir: Path | None = None, **kw: Any) -> LFCCGMM:
     """LFCC-GMM baseline; needs ``detectors/audio-lfcc-gmm.pt``."""
-    return LFCCGMM.load(weights_path(resolve_models_dir(models_dir), "audio-lfcc-gmm"), name="audio-lfcc-gmm")
+    return LFCCGMM.from_models_dir(models_dir, "audio-lfcc-gmm")

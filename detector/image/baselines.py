@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 
 from detector.base import register_detector
-from detector.image.residual import KIND as PATCH_KIND
 from detector.image.residual import PatchCNNDetector, _rgb, centre_crop
-from detector.train.io import Platt, load_weights, resolve_models_dir, weights_path
+from detector.trained import TrainedDetector
 from detector.types import Finding, MediaItem
 
 KIND = "image-fft-lr"
@@ -51,26 +50,19 @@ def grid_patches(img: np.ndarray, *, grid: int = GRID, size: int = PATCH) -> np.
     return np.stack([grey[y : y + size, x : x + size] for y in ys for x in xs])
 
 
-class FFTLogReg:
+class FFTLogReg(TrainedDetector):
     """Standardised FFT features → logistic regression; image raw score = mean patch logit."""
 
     modality = "image"
+    kind = KIND
 
     def __init__(self, name: str, payload: dict[str, Any]) -> None:
+        super().__init__(name, payload)
         st = payload["state"]
-        self.name = name
-        self.version = str(payload.get("version", "0"))
-        self.config = dict(payload.get("config", {}))
         self.mean = np.asarray(st["mean"], np.float32)
         self.std = np.asarray(st["std"], np.float32)
         self.coef = np.asarray(st["coef"], np.float32)
         self.intercept = float(np.asarray(st["intercept"]).ravel()[0])
-        self.calibrator = Platt.from_dict(payload.get("calibrator"))
-        self.threshold = float(payload.get("threshold", 0.5))
-
-    @classmethod
-    def load(cls, path: Path, *, name: str) -> FFTLogReg:
-        return cls(name, load_weights(path, kind=KIND, name=name))
 
     def patch_logits(self, patches: np.ndarray) -> np.ndarray:
         f = (fft_features(patches) - self.mean) / self.std
@@ -81,45 +73,28 @@ class FFTLogReg:
         p = grid_patches(crop)
         return float(self.patch_logits(p).mean()) if len(p) else 0.0
 
-    def score(self, img: np.ndarray) -> float:
-        return float(self.calibrator(self.raw_score(img)))
-
     def analyze(self, item: MediaItem, signal: np.ndarray) -> Finding:
         crop, box = centre_crop(_rgb(signal))
         p = grid_patches(crop)
         if not len(p):
-            return Finding(
-                self.name, self.version, None, "skipped", {"reason": f"image smaller than {PATCH} px"}
-            )
+            return self.skipped(f"image smaller than {PATCH} px")
         logits = self.patch_logits(p)
-        raw = float(logits.mean())
         g = int(round(len(logits) ** 0.5))
-        return Finding(
-            self.name,
-            self.version,
-            round(float(self.calibrator(raw)), 4),
-            "ok",
-            {
-                "calibrated": True,
-                "raw_score": round(raw, 4),
-                "threshold": self.threshold,
-                "heatmap": np.round(self.calibrator(logits.reshape(g, g)), 3).tolist(),
-                "heatmap_box": box,
-                "method": "FFT log-spectrum of residual patches + logistic regression (baseline)",
-            },
+        return self.finding(
+            float(logits.mean()),
+            heatmap=np.round(self.calibrator(logits.reshape(g, g)), 3).tolist(),
+            heatmap_box=box,
+            method="FFT log-spectrum of residual patches + logistic regression (baseline)",
         )
 
 
 @register_detector("image-fft-lr", modality="image", calibrated=True, baseline=True)
 def image_fft_lr(*, models_dir: Path | None = None, **kw: Any) -> FFTLogReg:
     """FFT + logistic regression baseline; needs ``detectors/image-fft-lr.pt``."""
-    return FFTLogReg.load(weights_path(resolve_models_dir(models_dir), "image-fft-lr"), name="image-fft-lr")
+    return FFTLogReg.from_models_dir(models_dir, "image-fft-lr")
 
 
 @register_detector("image-npr-cnn", modality="image", calibrated=True, baseline=True)
 def image_npr_cnn(*, models_dir: Path | None = None, **kw: Any) -> PatchCNNDetector:
     """NPR residual + small CNN baseline; needs ``detectors/image-npr-cnn.pt``."""
-    path = weights_path(resolve_models_dir(models_dir), "image-npr-cnn")
-    return PatchCNNDetector(
-        name="image-npr-cnn", payload=load_weights(path, kind=PATCH_KIND, name="image-npr-cnn")
-    )
+    return PatchCNNDetector.from_models_dir(models_dir, "image-npr-cnn")

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from detector.base import register_detector
-from detector.train.io import Platt, load_weights, resolve_models_dir, weights_path
+from detector.trained import TrainedDetector
 from detector.types import Finding, MediaItem
 
 KIND = "image-patch-cnn"
@@ -183,7 +183,7 @@ def _pool_heatmap(m: np.ndarray, max_cells: int = HEATMAP_MAX) -> np.ndarray:
     return padded.reshape(ph // fy, fy, pw // fx, fx).mean(axis=(1, 3))
 
 
-class PatchCNNDetector:
+class PatchCNNDetector(TrainedDetector):
     """A trained patch CNN (either front) with its Platt calibrator.
 
     Attributes:
@@ -193,24 +193,17 @@ class PatchCNNDetector:
     """
 
     modality = "image"
+    kind = KIND
 
     def __init__(self, name: str, payload: dict[str, Any]) -> None:
         torch = _torch()
-        self.name = name
-        self.config = dict(payload["config"])
-        self.version = str(payload.get("version", "0"))
+        super().__init__(name, payload)
         net = build_net(self.config)
         net.load_state_dict(payload["state"])
         self.net = _inference_net(net.eval())
-        self.calibrator = Platt.from_dict(payload.get("calibrator"))
-        self.threshold = float(payload.get("threshold", 0.5))
         # Weights from before ``score_topk`` existed scored images with the training top-k.
         self.topk: float | list[float] = self.config.get("score_topk", self.config.get("topk", 0.25))
         self._torch = torch
-
-    @classmethod
-    def load(cls, path: Path, *, name: str) -> PatchCNNDetector:
-        return cls(name, load_weights(path, kind=KIND, name=name))
 
     def logit_map(self, img: np.ndarray) -> np.ndarray:
         """Per-cell logits for an RGB uint8 image (already cropped)."""
@@ -226,32 +219,19 @@ class PatchCNNDetector:
         m = self.logit_map(crop)
         return image_score(m, self.topk)
 
-    def score(self, img: np.ndarray) -> float:
-        return float(self.calibrator(self.raw_score(img)))
-
     def analyze(self, item: MediaItem, signal: np.ndarray) -> Finding:
         img = _rgb(signal)
         if min(img.shape[:2]) < 32:
-            return Finding(self.name, self.version, None, "skipped", {"reason": "image smaller than 32 px"})
+            return self.skipped("image smaller than 32 px")
         crop, box = centre_crop(img)
         m = self.logit_map(crop)
-        raw = image_score(m, self.topk)
-        p = float(self.calibrator(raw))
         heat = self.calibrator(_pool_heatmap(m))
-        return Finding(
-            self.name,
-            self.version,
-            round(p, 4),
-            "ok",
-            {
-                "calibrated": True,
-                "raw_score": round(raw, 4),
-                "threshold": self.threshold,
-                "heatmap": np.round(heat, 3).tolist(),
-                "heatmap_box": box,
-                "front": self.config.get("front"),
-                "cells": list(m.shape),
-            },
+        return self.finding(
+            image_score(m, self.topk),
+            heatmap=np.round(heat, 3).tolist(),
+            heatmap_box=box,
+            front=self.config.get("front"),
+            cells=list(m.shape),
         )
 
 
@@ -302,7 +282,5 @@ def render_heatmap(
 
 @register_detector("image-residual-cnn", modality="image", calibrated=True)
 def image_residual_cnn(*, models_dir: Path | None = None, **kw: Any) -> PatchCNNDetector:
-    """High-pass residual + narrow resnet10t, patch-trained; needs ``detectors/image-residual-cnn.pt``."""
-    return PatchCNNDetector.load(
-        weights_path(resolve_models_dir(models_dir), "image-residual-cnn"), name="image-residual-cnn"
-    )
+    """High-pass + NPR residual patch CNN (see the card's config); needs ``detectors/image-residual-cnn.pt``."""
+    return PatchCNNDetector.from_models_dir(models_dir, "image-residual-cnn")

@@ -19,7 +19,7 @@ from detector.base import register_detector
 from detector.errors import DetectorError
 from detector.text.lm import NGramLM
 from detector.text.tokenize import PUNCT, lm_tokens, word_spans
-from detector.train.io import Platt, load_weights, resolve_models_dir, weights_path
+from detector.trained import TrainedDetector
 from detector.types import Finding, MediaItem
 
 KIND = "text-lm-logreg"
@@ -120,16 +120,15 @@ def text_features(
     return np.array([f[k] for k in names], np.float64), s
 
 
-class TextLMDetector:
+class TextLMDetector(TrainedDetector):
     """Two n-gram LMs + standardised logistic regression + Platt calibrator."""
 
     modality = "text"
+    kind = KIND
 
     def __init__(self, name: str, payload: dict[str, Any]) -> None:
+        super().__init__(name, payload)
         st = payload["state"]
-        self.name = name
-        self.version = str(payload.get("version", "0"))
-        self.config = dict(payload.get("config", {}))
         vocab = list(st["vocab"])
         self.tri = NGramLM.from_state(st, "tri_", vocab)
         self.bi = NGramLM(2, vocab, self.tri.unigram, {2: self.tri.tables[2]})
@@ -137,15 +136,9 @@ class TextLMDetector:
         self.std = np.asarray(st["std"], np.float64)
         self.coef = np.asarray(st["coef"], np.float64)
         self.intercept = float(np.asarray(st["intercept"]).ravel()[0])
-        self.calibrator = Platt.from_dict(payload.get("calibrator"))
-        self.threshold = float(payload.get("threshold", 0.5))
         self.features = tuple(self.config.get("features") or FEATURES_V1)
         if len(self.features) != len(self.coef) or not set(self.features) <= set(FEATURES):
             raise DetectorError(f"{name}: weights list features {self.features} this code cannot compute")
-
-    @classmethod
-    def load(cls, path: Path, *, name: str) -> TextLMDetector:
-        return cls(name, load_weights(path, kind=KIND, name=name))
 
     def _raw(self, text: str) -> tuple[float, list[str], dict[str, np.ndarray], np.ndarray]:
         toks = lm_tokens(text)
@@ -155,15 +148,10 @@ class TextLMDetector:
     def raw_score(self, text: str) -> float:
         return self._raw(text)[0]
 
-    def score(self, text: str) -> float:
-        return float(self.calibrator(self.raw_score(text)))
-
     def analyze(self, item: MediaItem, signal: str) -> Finding:
         spans = word_spans(signal)
         if len(spans) < MIN_WORDS:
-            return Finding(
-                self.name, self.version, None, "skipped", {"reason": f"fewer than {MIN_WORDS} words"}
-            )
+            return self.skipped(f"fewer than {MIN_WORDS} words")
         raw, toks, s, f = self._raw(signal)
         highlight = []
         wi = 0
@@ -178,27 +166,17 @@ class TextLMDetector:
             highlight.append(
                 {"start": a, "end": b, "rank": int(rank), "bucket": bucket, "logp": round(float(lp), 2)}
             )
-        return Finding(
-            self.name,
-            self.version,
-            round(float(self.calibrator(raw)), 4),
-            "ok",
-            {
-                "calibrated": True,
-                "raw_score": round(raw, 4),
-                "threshold": self.threshold,
-                "features": {k: round(float(v), 4) for k, v in zip(self.features, f, strict=True)},
-                "tokens_scored": min(len(toks), MAX_TOKENS),
-                "highlight": highlight,
-                "highlight_legend": "GLTR rank buckets under a human-text trigram LM: top1/top10 words are what "
-                "a language model would most expect; machine text has more of them.",
-            },
+        return self.finding(
+            raw,
+            features={k: round(float(v), 4) for k, v in zip(self.features, f, strict=True)},
+            tokens_scored=min(len(toks), MAX_TOKENS),
+            highlight=highlight,
+            highlight_legend="GLTR rank buckets under a human-text trigram LM: top1/top10 words are what "
+            "a language model would most expect; machine text has more of them.",
         )
 
 
 @register_detector("text-lm-logreg", modality="text", calibrated=True)
 def text_lm_logreg(*, models_dir: Path | None = None, **kw: Any) -> TextLMDetector:
     """GLTR + Binoculars-style features from human-text n-gram LMs; needs ``detectors/text-lm-logreg.pt``."""
-    return TextLMDetector.load(
-        weights_path(resolve_models_dir(models_dir), "text-lm-logreg"), name="text-lm-logreg"
-    )
+    return TextLMDetector.from_models_dir(models_dir, "text-lm-logreg")
