@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from web.errors import json_error
 from web.media import media_response
-from web.reviews import parse_queue_args, queue_view, review_view, save_review
+from web.reviews import parse_queue_args, queue_view, save_review, scan_with_review
 from worker.service import (
     Context,
     ServiceError,
@@ -20,7 +20,6 @@ from worker.service import (
     create_batch_from_path,
     create_batch_from_uploads,
     mark_error,
-    scan_view,
     submit_stream,
 )
 from worker.store import Scan
@@ -117,9 +116,7 @@ def get_scan(scan_id: str):  # noqa: ANN201
     scan = ctx().store.get_scan(scan_id)
     if scan is None:
         return json_error("not_found", f"no scan with id {scan_id}", 404)
-    view = scan_view(scan)
-    view["review"] = review_view(ctx().store.latest_review(scan_id))
-    return jsonify(view)
+    return jsonify(scan_with_review(ctx().store, scan))
 
 
 @api.get("/scans/<scan_id>/media")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.service import ServiceError
+from worker.service import ServiceError, scan_view
 from worker.store import FLAGGED_LABELS, REVIEW_DECISIONS, REVIEW_STATES, Review, Scan, Store
 
 MAX_NOTE = 2000
@@ -97,3 +97,10 @@ def queue_view(store: Store, opts: dict[str, Any]) -> dict[str, Any]:
     rows, total = store.review_queue(**opts)
     return {"items": [queue_item(s, r) for s, r in rows], "total": total, "state": opts["state"],
             "limit": opts["limit"], "offset": opts["offset"]}
+
+
+def scan_with_review(store: Store, scan: Scan) -> dict[str, Any]:
+    """The scan's JSON view plus its latest review (the API and the dashboard show the same)."""
+    view = scan_view(scan)
+    view["review"] = review_view(store.latest_review(scan.id))
+    return view

@@ -15,8 +15,8 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 
 from web.errors import json_error
 from web.media import media_response, text_view
-from web.reviews import parse_queue_args, queue_view, review_view, save_review
-from worker.service import Context, ServiceError, mark_error, scan_view, submit_stream
+from web.reviews import parse_queue_args, queue_view, save_review, scan_with_review
+from worker.service import Context, ServiceError, mark_error, submit_stream
 from worker.store import ApiKey
 
 ui = Blueprint("ui", __name__)
@@ -126,9 +126,7 @@ def scan_json(scan_id: str):  # noqa: ANN201
     scan = ctx().store.get_scan(scan_id)
     if scan is None:
         return jsonify({"error": {"code": "not_found", "message": "no such scan"}}), 404
-    view = scan_view(scan)
-    view["review"] = review_view(ctx().store.latest_review(scan_id))
-    return jsonify(view)
+    return jsonify(scan_with_review(ctx().store, scan))
 
 
 @ui.get("/ui/scans/<scan_id>/media")
