@@ -75,6 +75,25 @@ def status(settings: Settings) -> list[tuple[ModelSpec, bool]]:
     return [(m, m.path(settings.models_dir).exists()) for m in MODELS]
 
 
+def plan(
+    settings: Settings,
+    names: list[str] | None = None,
+    *,
+    missing_only: bool = False,
+    kind: str | None = None,
+) -> list[ModelSpec]:
+    """What :func:`build` would build, in order: the named models (all when None, or all of one
+    ``kind``), preceded by their missing dependencies (a detector's generators)."""
+    todo = [find(n) for n in names] if names else [m for m in MODELS if kind is None or m.kind == kind]
+    needed = {m.name for m in todo}
+    for m in list(todo):
+        needed |= {d for d in m.depends if not find(d).path(settings.models_dir).exists()}
+    return [
+        m for m in MODELS
+        if m.name in needed and not (missing_only and m.path(settings.models_dir).exists())
+    ]
+
+
 def build(
     settings: Settings,
     names: list[str] | None = None,
@@ -83,17 +102,9 @@ def build(
     seed: int = 0,
     kind: str | None = None,
 ) -> list[str]:
-    """Build the named models (all when None, or all of one ``kind``); returns the names built."""
-    todo = [find(n) for n in names] if names else [m for m in MODELS if kind is None or m.kind == kind]
-    # Missing dependencies (a detector's generators) are built first, in registry order.
-    needed = {m.name for m in todo}
-    for m in list(todo):
-        needed |= {d for d in m.depends if not find(d).path(settings.models_dir).exists()}
-    todo = [m for m in MODELS if m.name in needed]
+    """Build what :func:`plan` lists; returns the names built."""
     built = []
-    for m in todo:
-        if missing_only and m.path(settings.models_dir).exists():
-            continue
+    for m in plan(settings, names, missing_only=missing_only, kind=kind):
         t0 = time.perf_counter()
         print(f"provscan: building model {m.name} ({m.description})…", file=sys.stderr)
         m.build(settings.models_dir, seed=seed)

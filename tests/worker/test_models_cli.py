@@ -39,3 +39,18 @@ def test_build_by_kind_selects_only_that_kind(tmp_path) -> None:
     assert out.returncode == 0 and "nothing to build" in out.stderr
     assert run_cli("models", "build", "--kind", "vocoder", env=env).returncode == 2
 
+    from detector.settings import Settings
+    from worker.models import find, plan
+
+    settings = Settings.from_env({"PROVSCAN_MODELS_DIR": str(tmp_path / "models"),
+                                  "PROVSCAN_DATA_DIR": str(tmp_path / "d")})
+    names = lambda **kw: [m.name for m in plan(settings, **kw)]  # noqa: E731
+    assert names(kind="detector") == ["image-residual-cnn", "audio-lfcc-cnn", "text-lm-logreg"]
+    assert set(names(kind="generator")) == {m.name for m in MODELS if m.kind == "generator"}
+    find("text-lm-logreg").path(tmp_path / "models").unlink()
+    assert names(kind="detector", missing_only=True) == ["text-lm-logreg"]
+    assert names(kind="generator", missing_only=True) == []
+    # A detector's missing generator is built first, even under --kind detector.
+    find("text-ngram").path(tmp_path / "models").unlink()
+    assert names(kind="detector", missing_only=True) == ["text-ngram", "text-lm-logreg"]
+
