@@ -105,13 +105,14 @@ def _resize(img: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
 
 class _Learned:
     name = ""
+    weights_name = ""  # the trained model it runs, when not its own name (ddpm_sdedit runs ddpm_32)
     version = VERSION
     modality = "image"
 
     def __init__(self, *, models_dir: str | Path | None = None, threads: int | None = 1) -> None:
         self.models_dir = models_dir
         self.threads = threads
-        self.model, self.config, self.weights = load_model(self.name, models_dir)
+        self.model, self.config, self.weights = load_model(self.weights_name or self.name, models_dir)
 
     def generate(self, prompt: str, *, seed: int, **params: Any) -> Generated:
         """Generate one item; the parameters are those of the subclass's ``_generate``."""

@@ -11,7 +11,6 @@ the renderer's clean gradients, prompt-faithful layout instead of the DDPM's ran
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -19,7 +18,7 @@ import torch
 
 from generators.base import Generated, register_generator
 from generators.errors import GeneratorError
-from generators.image.learned import load_model, torch_threads
+from generators.image.learned import _Learned
 from generators.image.nets import Diffusion
 from generators.image.photos import parse_size
 from generators.image.procedural import render_scene
@@ -28,18 +27,14 @@ from generators.image.train import to_uint8
 VERSION = "1.0"
 
 
-class DDPMSDEdit:
+class DDPMSDEdit(_Learned):
     """SDEdit of the prompt's procedural scene with the ``ddpm_32`` weights (``ddpm_sdedit``)."""
 
     name = "ddpm_sdedit"
+    weights_name = "ddpm_32"
     version = VERSION
-    modality = "image"
 
-    def __init__(self, *, models_dir: str | Path | None = None, threads: int | None = 1) -> None:
-        self.threads = threads
-        self.model, self.config, self.weights = load_model("ddpm_32", models_dir)
-
-    def generate(
+    def _generate(
         self,
         prompt: str,
         *,
@@ -77,10 +72,9 @@ class DDPMSDEdit:
         small = cv2.resize(guide, (gw, gh), interpolation=cv2.INTER_AREA)
         x0 = torch.from_numpy(small).permute(2, 0, 1)[None].float() / 127.5 - 1.0
         gen = torch.Generator().manual_seed(int(seed))
-        with torch_threads(self.threads):
-            x = Diffusion(int(self.config.get("T", 1000))).edit(
-                self.model, x0, strength=strength, steps=ddim_steps, generator=gen
-            )
+        x = Diffusion(int(self.config.get("T", 1000))).edit(
+            self.model, x0, strength=strength, steps=ddim_steps, generator=gen
+        )
         out = cv2.resize(to_uint8(x)[0], (w, h), interpolation=cv2.INTER_CUBIC)
         return Generated(
             modality="image",
