@@ -37,7 +37,7 @@ from detector.audio.gmm import KIND as GMM_KIND
 from detector.audio.gmm import LFCCGMM
 from detector.train.augment import HISTORIES, augment_audio, history_roundtrip
 from detector.train.common import finish, seed_everything, set_threads
-from detector.train.data import DatasetError, Record, load_records, split_records
+from detector.train.data import Record, load_splits
 
 VERSION = "0.1.0"
 MAIN = "audio-lfcc-cnn"
@@ -215,10 +215,7 @@ def train_audio(
     models_dir = Path(models_dir)
     rng = seed_everything(seed)
     set_threads(threads)
-    recs = load_records(data_dir, modality="audio")
-    tr, va, te = split_records(recs, holdout_generator=holdout_generator)
-    if not va:
-        raise DatasetError("no validation clips (needed to calibrate); add a val split or more items")
+    _, tr, va, te = load_splits(data_dir, "audio", holdout_generator=holdout_generator, what="clips")
     dec = lambda rs, d: [_decode(r) for r in tqdm(rs, desc=f"decode {d}", file=sys.stderr, leave=False)]  # noqa: E731
     train_y, val_y, test_y = dec(tr, "train"), dec(va, "val"), dec(te, "test")
     real_hist = [codec_history(r) for r in tr if r.label == 0]

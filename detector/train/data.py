@@ -181,3 +181,18 @@ def describe(recs: list[Record]) -> dict[str, Any]:
         "per_real_source": dict(sorted(Counter(r.family for r in recs if r.label == 0).items())),
         "licences": sorted({str(r.extra.get("licence")) for r in recs if r.extra.get("licence")}),
     }
+
+
+def load_splits(
+    data_dir: str | Path, modality: str, *, holdout_generator: str | None = None, what: str = "items"
+) -> tuple[list[Record], list[Record], list[Record], list[Record]]:
+    """All records of ``modality`` and their train / val / test split (see :func:`split_records`).
+
+    Raises:
+        DatasetError: no validation items, which every trainer needs to calibrate.
+    """
+    recs = load_records(data_dir, modality=modality)
+    tr, va, te = split_records(recs, holdout_generator=holdout_generator)
+    if not va:
+        raise DatasetError(f"no validation {what} (needed to calibrate); add a val split or more items")
+    return recs, tr, va, te

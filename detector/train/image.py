@@ -34,7 +34,7 @@ from detector.image.residual import (
 )
 from detector.train.augment import augment_image
 from detector.train.common import finish, seed_everything, set_threads
-from detector.train.data import DatasetError, Record, load_records, split_records
+from detector.train.data import Record, load_splits
 
 CNN_VERSION = "0.1.0"
 PATCH = 96
@@ -255,10 +255,7 @@ def train_image(
     models_dir = Path(models_dir)
     rng = seed_everything(seed)
     set_threads(threads)
-    recs = load_records(data_dir, modality="image")
-    tr, va, te = split_records(recs, holdout_generator=holdout_generator)
-    if not va:
-        raise DatasetError("no validation images (needed to calibrate); add a val split or more items")
+    _, tr, va, te = load_splits(data_dir, "image", holdout_generator=holdout_generator, what="images")
 
     train_d = _load_all(tr, "train", TRAIN_MAX_SIDE)
     val_d, test_d = _load_all(va, "val"), _load_all(te, "test")

@@ -19,7 +19,7 @@ from detector.text.detector import FEATURES, KIND, TextLMDetector, text_features
 from detector.text.lm import NGramLM
 from detector.text.tokenize import lm_tokens
 from detector.train.common import finish, seed_everything
-from detector.train.data import DatasetError, Record, load_records, split_records
+from detector.train.data import Record, load_splits
 
 VERSION = "0.2.0"
 NAME = "text-lm-logreg"
@@ -62,10 +62,7 @@ def train_text(
     started = time.perf_counter()
     models_dir = Path(models_dir)
     rng = seed_everything(seed)
-    recs = load_records(data_dir, modality="text")
-    tr, va, te = split_records(recs, holdout_generator=holdout_generator)
-    if not va:
-        raise DatasetError("no validation texts (needed to calibrate); add a val split or more items")
+    recs, tr, va, te = load_splits(data_dir, "text", holdout_generator=holdout_generator, what="texts")
     read = {r.path: media.load_text(r.path) for r in recs}
     real_tr = [r for r in tr if r.label == 0]
     order = rng.permutation(len(real_tr))

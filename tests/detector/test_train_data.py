@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from detector.train.data import DatasetError, generator_family, load_records, split_records
+from detector.train.data import DatasetError, generator_family, load_records, load_splits, split_records
 
 
 def _write(tmp: Path, rows: list[dict]) -> Path:
@@ -73,3 +73,14 @@ def test_errors(tmp_path: Path) -> None:
     only_real = [r for r in recs if r.label == 0]
     with pytest.raises(DatasetError, match="both classes"):
         split_records(only_real)
+
+
+def test_load_splits_needs_a_validation_split(tmp_path: Path) -> None:
+    rows = _rows()
+    recs, tr, va, te = load_splits(_write(tmp_path, rows), "audio")
+    assert len(recs) == 40 and len(va) == 8 and len(tr) + len(va) + len(te) == 40
+    # Too few training sources to carve a validation split from: a clear error, not a crash later.
+    no_val = [r for r in rows if r["split"] == "test" or (r["split"] == "train" and r["source"] in
+                                                           ("fillets-cs/clip0.ogg", "p0"))]
+    with pytest.raises(DatasetError, match="no validation clips"):
+        load_splits(_write(tmp_path, no_val), "audio", what="clips")
