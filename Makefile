@@ -39,10 +39,10 @@ services:
 # The default detectors (corpus + seeded training sets + training), on the committed generator
 # weights; models-all retrains the generators too (about an hour longer on 2 cores).
 models: $(STAMP)
-	$(BIN)/provscan models build --kind detector
+	$(BIN)/provscan models build --kind detector --jobs 2
 
 models-all: $(STAMP)
-	$(BIN)/provscan models build
+	$(BIN)/provscan models build --jobs 2
 
 run: $(STAMP) sysdeps
 	$(BIN)/provscan models build --missing-only

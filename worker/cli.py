@@ -22,6 +22,16 @@ def _err(msg: str) -> None:
     print(f"provscan: {msg}", file=sys.stderr)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {n}")
+    return n
+
+
 # --- serve / worker -------------------------------------------------------------------------
 
 
@@ -427,10 +437,13 @@ def cmd_models(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         built = models.build(settings, args.names or None, missing_only=args.missing_only, seed=args.seed,
-                             kind=args.kind)
+                             kind=args.kind, jobs=args.jobs)
     except KeyError as exc:
         _err(str(exc.args[0]))
         return EXIT_USAGE
+    except RuntimeError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
     if not built:
         print("provscan: all models present; nothing to build", file=sys.stderr)
     return EXIT_OK
@@ -547,6 +560,9 @@ def build_parser() -> argparse.ArgumentParser:
     mb.add_argument("--kind", choices=["generator", "detector"], default=None,
                     help="only this kind (a detector's missing generators are still built first)")
     mb.add_argument("--seed", type=int, default=0)
+    mb.add_argument("--jobs", type=_positive_int, default=1,
+                    help="build up to this many detectors at once, each in its own process (same weights "
+                    "whatever the number; 2 halves `make models` on 2 cores)")
     mo.set_defaults(fn=cmd_models)
     return p
 

@@ -79,20 +79,27 @@ DETECTOR_RECIPES = {
 }
 
 
+def corpus(seed: int = 0) -> Path:
+    """The real corpus (every source; built once) the image and text detectors train on."""
+    from detector.settings import Settings
+    from generators.corpus import build_corpus
+
+    path = Settings.from_env().data_dir / "corpus"
+    if not (path / "manifest.jsonl").exists():
+        build_corpus(path, seed=seed)
+    return path
+
+
 def _detector(modality: str, models_dir: Path, seed: int) -> Path:
     from detector.settings import Settings
     from detector.train import train_detector
-    from generators.corpus import build_corpus
     from generators.dataset import generate_dataset
 
     recipe = DETECTOR_RECIPES[modality]
     settings = Settings.from_env()
-    corpus = settings.data_dir / "corpus"
-    if not (corpus / "manifest.jsonl").exists():
-        build_corpus(corpus, seed=seed)
     data = settings.data_dir / "datasets" / f"detector-train-{modality}-seed{seed}"
     generate_dataset(modality=recipe["gen_modality"], count=recipe["count"], out=data, seed=seed, watermark=False,
-                     c2pa=False, real_ratio=0.5, corpus=corpus, settings=settings, image_format=recipe["format"],
+                     c2pa=False, real_ratio=0.5, corpus=corpus(seed), settings=settings, image_format=recipe["format"],
                      generators=recipe.get("generators"))
     return train_detector(modality, data, models_dir, seed=seed, **recipe["train"])
 
@@ -136,18 +143,14 @@ def audio_detector(models_dir: Path, *, seed: int = 0) -> Path:
 def text_detector(models_dir: Path, *, seed: int = 0) -> Path:
     from detector.settings import Settings
     from detector.train import train_detector
-    from generators.corpus import build_corpus
     from worker.text_recipe import make_text_set
 
     recipe = DETECTOR_RECIPES["text"]
-    settings = Settings.from_env()
-    corpus = settings.data_dir / "corpus"
-    if not (corpus / "manifest.jsonl").exists():
-        build_corpus(corpus, seed=seed)
-    data = settings.data_dir / "datasets" / f"detector-train-text-v2-seed{seed}"
-    make_text_set(corpus, data, seed=seed, **recipe["data"])
+    real = corpus(seed)
+    data = Settings.from_env().data_dir / "datasets" / f"detector-train-text-v2-seed{seed}"
+    make_text_set(real, data, seed=seed, **recipe["data"])
     path = train_detector("text", data, models_dir, seed=seed, **recipe["train"])
-    _publish_threshold("text-lm-logreg", models_dir, corpus, fpr=TEXT_VERDICT_FPR)
+    _publish_threshold("text-lm-logreg", models_dir, real, fpr=TEXT_VERDICT_FPR)
     return path
 
 
@@ -163,6 +166,8 @@ def _publish_threshold(name: str, models_dir: Path, corpus: Path, *, fpr: float)
 
     load_plugins()
     det = create_detector(name, models_dir=models_dir)
+    if corpus.is_absolute() and corpus.is_relative_to(Path.cwd()):
+        corpus = corpus.relative_to(Path.cwd())  # the card's command then runs as written from the checkout
     entry = fit_verdict_threshold(det, corpus, split="test", target_fpr=fpr)
     write_to_card(models_dir / "detectors" / f"{name}.yaml", entry)
 

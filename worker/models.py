@@ -8,9 +8,11 @@ builder function; builders write a YAML card beside their weights.
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,11 @@ class ModelSpec:
     builder: str  # "module:function", called as fn(models_dir: Path, *, seed: int) -> Path
     description: str
     depends: tuple[str, ...] = ()
+    # Shared training data ("module:function", called as fn(seed=seed)) built before this model.
+    # A model that declares its data here may be built in parallel with others (``--jobs``): the
+    # shared corpora and download caches are ready before any build starts, so no two processes
+    # write them at once. Generators declare none and are built one at a time.
+    prepare: tuple[str, ...] = ()
 
     def path(self, models_dir: Path) -> Path:
         return models_dir / self.weights
@@ -53,13 +60,13 @@ MODELS: list[ModelSpec] = [
     ModelSpec("image-residual-cnn", "detector", "detectors/image-residual-cnn.pt",
               "worker.model_builders:image_detector",
               "residual CNN + FFT/NPR baselines on 2000 generated vs real images (~3 min data + ~15 min training on 2 cores)",
-              depends=("vae-resynth", "ddpm-32", "espcn-sr")),
+              depends=("vae-resynth", "ddpm-32", "espcn-sr"), prepare=("worker.model_builders:corpus",)),
     ModelSpec("audio-lfcc-cnn", "detector", "detectors/audio-lfcc-cnn.pt", "worker.model_builders:audio_detector",
               "LFCC CNN + LFCC-GMM baseline on 720 clips, 6 languages (~15 min + speech corpus)",
-              depends=("neural-vocoder",)),
+              depends=("neural-vocoder",), prepare=("worker.model_builders:audio_corpus",)),
     ModelSpec("text-lm-logreg", "detector", "detectors/text-lm-logreg.pt", "worker.model_builders:text_detector",
-              "LM-feature logistic regression on 2,900 human passages vs 1,700 generated texts, many sampling settings (~25 min + corpus)",
-              depends=("text-ngram", "text-gru")),
+              "LM-feature logistic regression on 2,900 human passages vs 1,700 generated texts, many sampling settings (~5 min + corpus)",
+              depends=("text-ngram", "text-gru"), prepare=("worker.model_builders:corpus",)),
 ]
 
 
@@ -94,6 +101,20 @@ def plan(
     ]
 
 
+def _call(ref: str, **kw: object) -> object:
+    mod, fn = ref.split(":")
+    return getattr(importlib.import_module(mod), fn)(**kw)
+
+
+def _build_one(m: ModelSpec, models_dir: Path, seed: int) -> float:
+    t0 = time.perf_counter()
+    print(f"provscan: building model {m.name} ({m.description})…", file=sys.stderr, flush=True)
+    m.build(models_dir, seed=seed)
+    took = time.perf_counter() - t0
+    print(f"provscan: built {m.name} in {took:.1f} s", file=sys.stderr, flush=True)
+    return took
+
+
 def build(
     settings: Settings,
     names: list[str] | None = None,
@@ -101,13 +122,42 @@ def build(
     missing_only: bool = False,
     seed: int = 0,
     kind: str | None = None,
+    jobs: int = 1,
 ) -> list[str]:
-    """Build what :func:`plan` lists; returns the names built."""
-    built = []
-    for m in plan(settings, names, missing_only=missing_only, kind=kind):
-        t0 = time.perf_counter()
-        print(f"provscan: building model {m.name} ({m.description})…", file=sys.stderr)
-        m.build(settings.models_dir, seed=seed)
-        print(f"provscan: built {m.name} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        built.append(m.name)
-    return built
+    """Build what :func:`plan` lists; returns the names built.
+
+    ``jobs > 1``: models without shared data to prepare (the generators) are built first, one at a
+    time; then every ``prepare`` step runs once, in order; then the rest are built ``jobs`` at a
+    time in separate processes. Each builder fixes its own thread counts, so the weights are the
+    same bytes whatever ``jobs`` is; only the wall time changes.
+    """
+    todo = plan(settings, names, missing_only=missing_only, kind=kind)
+    serial = [m for m in todo if jobs <= 1 or not m.prepare]
+    parallel = [m for m in todo if m not in serial]
+    for m in serial:
+        _build_one(m, settings.models_dir, seed)
+    if parallel:
+        for ref in dict.fromkeys(r for m in parallel for r in m.prepare):
+            t0 = time.perf_counter()
+            _call(ref, seed=seed)
+            print(f"provscan: prepared {ref.split(':')[1]} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        _build_parallel(parallel, settings.models_dir, seed, jobs)
+    return [m.name for m in todo]
+
+
+def _build_parallel(todo: list[ModelSpec], models_dir: Path, seed: int, jobs: int) -> None:
+    # spawn: a forked child would inherit torch's thread pools and any open DB handles.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx) as pool:
+        running: dict[Future[float], ModelSpec] = {pool.submit(_build_one, m, models_dir, seed): m for m in todo}
+        failed: list[str] = []
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                m = running.pop(fut)
+                exc = fut.exception()
+                if exc is not None:
+                    print(f"provscan: building {m.name} failed: {exc}", file=sys.stderr)
+                    failed.append(m.name)
+        if failed:
+            raise RuntimeError(f"model build failed: {', '.join(failed)} (the others finished)")

@@ -54,3 +54,31 @@ def test_build_by_kind_selects_only_that_kind(tmp_path) -> None:
     find("text-ngram").path(tmp_path / "models").unlink()
     assert names(kind="detector", missing_only=True) == ["text-ngram", "text-lm-logreg"]
 
+
+
+def test_parallel_build_prepares_once_then_builds_in_child_processes(tmp_path, monkeypatch) -> None:
+    from detector.settings import Settings
+    from worker import models
+
+    monkeypatch.setenv("PROVSCAN_DATA_DIR", str(tmp_path / "d"))
+    settings = Settings.from_env({"PROVSCAN_MODELS_DIR": str(tmp_path / "models"),
+                                  "PROVSCAN_DATA_DIR": str(tmp_path / "d")})
+    fx = "tests.worker.build_fixtures"
+    prep = (f"{fx}:prepare",)
+    fakes = [models.ModelSpec(f"fake-{i}", "detector", f"detectors/fake-{i}.pt", f"{fx}:write_pid", "test",
+                              prepare=prep) for i in range(3)]
+    monkeypatch.setattr(models, "MODELS", fakes)
+    assert models.build(settings, jobs=2, seed=4) == ["fake-0", "fake-1", "fake-2"]
+    built = list((tmp_path / "models" / "detectors").glob("fake-*-4.txt"))
+    pids = {int(p.read_text()) for p in built}
+    assert len(built) == 3
+    # Three builds, at most two processes, none of them this one; the shared step ran once, here.
+    assert 1 <= len(pids) <= 2 and os.getpid() not in pids
+    assert (tmp_path / "d" / "prepared").read_text().split() == [str(os.getpid())]
+
+    broken = models.ModelSpec("broken", "detector", "detectors/broken.pt", f"{fx}:fail", "test", prepare=prep)
+    monkeypatch.setattr(models, "MODELS", [broken, *fakes])
+    with pytest.raises(RuntimeError, match="model build failed: broken"):
+        models.build(settings, jobs=2, seed=5)
+    # The others still finished.
+    assert len(list((tmp_path / "models" / "detectors").glob("fake-*-5.txt"))) == 3
