@@ -87,7 +87,7 @@ REVIEW_OR_NULL = {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Rev
 
 REVIEW_QUEUE = {
     "type": "object",
-    "required": ["items", "total", "state", "limit", "offset"],
+    "required": ["items", "total", "state", "sort", "limit", "offset"],
     "properties": {
         "items": {
             "type": "array",
@@ -110,6 +110,7 @@ REVIEW_QUEUE = {
         },
         "total": {"type": "integer", "minimum": 0},
         "state": {"enum": ["pending", "reviewed", "all"]},
+        "sort": {"enum": ["score", "newest"]},
         "limit": {"type": "integer"},
         "offset": {"type": "integer"},
     },
@@ -323,11 +324,14 @@ def spec(server_url: str = "/api/v1") -> dict[str, Any]:
                 "responses": {"201": _json("Review", "Saved"), **_errors(400, 401, 404, 409)}}},
             "/reviews/queue": {"get": {
                 "operationId": "reviewQueue",
-                "summary": "Finished scans flagged synthetic or inconclusive, newest first, with their latest review",
+                "summary": "Finished scans flagged synthetic or inconclusive, most probably synthetic first "
+                           "(or newest first), with their latest review",
                 "security": sec,
                 "parameters": [
                     {"name": "state", "in": "query", "schema": {"enum": ["pending", "reviewed", "all"], "default": "pending"}},
                     {"name": "label", "in": "query", "schema": {"enum": ["synthetic", "inconclusive"]}},
+                    {"name": "sort", "in": "query", "schema": {"enum": ["score", "newest"], "default": "score"},
+                     "description": "score: highest verdict score (probability of synthetic) first; ties newest first"},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
                     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
                 ],

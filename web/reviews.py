@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from worker.service import ServiceError, scan_view
-from worker.store import FLAGGED_LABELS, REVIEW_DECISIONS, REVIEW_STATES, Review, Scan, Store
+from worker.store import FLAGGED_LABELS, QUEUE_SORTS, REVIEW_DECISIONS, REVIEW_STATES, Review, Scan, Store
 
 MAX_NOTE = 2000
 MAX_REVIEWER = 200
@@ -65,10 +65,13 @@ def save_review(store: Store, scan_id: str, body: Any, default_reviewer: str) ->
 
 
 def parse_queue_args(args: Any) -> dict[str, Any]:
-    """Query args (state, label, limit, offset) → keyword arguments for ``Store.review_queue``."""
+    """Query args (state, label, sort, limit, offset) → keyword arguments for ``Store.review_queue``."""
     state = args.get("state") or "pending"
     if state not in REVIEW_STATES:
         raise ServiceError("bad_request", f"state must be one of: {', '.join(REVIEW_STATES)}", 400)
+    sort = args.get("sort") or "score"
+    if sort not in QUEUE_SORTS:
+        raise ServiceError("bad_request", f"sort must be one of: {', '.join(QUEUE_SORTS)}", 400)
     label = args.get("label")
     if label and label not in FLAGGED_LABELS:
         raise ServiceError("bad_request", f"label must be one of the flagged labels: {', '.join(FLAGGED_LABELS)}", 400)
@@ -79,7 +82,8 @@ def parse_queue_args(args: Any) -> dict[str, Any]:
         raise ServiceError("bad_request", "limit and offset must be integers", 400) from None
     if not 1 <= limit <= MAX_QUEUE_PAGE or offset < 0:
         raise ServiceError("bad_request", f"limit must be 1..{MAX_QUEUE_PAGE} and offset >= 0", 400)
-    return {"state": state, "labels": (label,) if label else FLAGGED_LABELS, "limit": limit, "offset": offset}
+    return {"state": state, "labels": (label,) if label else FLAGGED_LABELS, "limit": limit, "offset": offset,
+            "sort": sort}
 
 
 def queue_item(scan: Scan, review: Review | None) -> dict[str, Any]:
@@ -96,7 +100,7 @@ def queue_item(scan: Scan, review: Review | None) -> dict[str, Any]:
 def queue_view(store: Store, opts: dict[str, Any]) -> dict[str, Any]:
     rows, total = store.review_queue(**opts)
     return {"items": [queue_item(s, r) for s, r in rows], "total": total, "state": opts["state"],
-            "limit": opts["limit"], "offset": opts["offset"]}
+            "sort": opts["sort"], "limit": opts["limit"], "offset": opts["offset"]}
 
 
 def scan_with_review(store: Store, scan: Scan) -> dict[str, Any]:

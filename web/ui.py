@@ -159,7 +159,8 @@ def review_page():  # noqa: ANN201
     try:
         opts = parse_queue_args(request.args)
     except ServiceError as exc:
-        return render_template("review.html", error=exc.message, queue=None, state="pending", label=""), 400
+        return render_template("review.html", error=exc.message, queue=None, state="pending", label="",
+                               sort="score"), 400
     queue = queue_view(ctx().store, opts)
     return render_template("review.html", queue=queue, state=opts["state"], label=request.args.get("label", ""),
-                           error=None)
+                           sort=opts["sort"], error=None)

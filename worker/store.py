@@ -107,6 +107,9 @@ REVIEW_DECISIONS = ("synthetic", "authentic", "partially_synthetic", "unsure")
 # at; "authentic" (never emitted by today's fusion, kept in the Report contract) is not queued.
 FLAGGED_LABELS = ("synthetic", "inconclusive")
 REVIEW_STATES = ("pending", "reviewed", "all")
+# "score": most probably synthetic first (the calibrated verdict score), so a reviewer with little
+# time sees the strongest cases first; "newest": arrival order.
+QUEUE_SORTS = ("score", "newest")
 
 
 class Review(Base):
@@ -243,13 +246,17 @@ class Store:
         limit: int = 50,
         offset: int = 0,
         exclude: str | None = None,
+        sort: str = "score",
     ) -> tuple[list[tuple[Scan, Review | None]], int]:
-        """Finished flagged scans, newest first, each with its latest review; and the total.
+        """Finished flagged scans, each with its latest review; and the total.
 
-        ``state`` is "pending" (never reviewed), "reviewed" or "all".
+        ``state`` is "pending" (never reviewed), "reviewed" or "all"; ``sort`` one of ``QUEUE_SORTS``
+        (ties and scans without a score: newest first).
         """
         if state not in REVIEW_STATES:
             raise ValueError(f"state must be one of {', '.join(REVIEW_STATES)}")
+        if sort not in QUEUE_SORTS:
+            raise ValueError(f"sort must be one of {', '.join(QUEUE_SORTS)}")
         latest = (
             select(Review.scan_id, func.max(Review.id).label("rid")).group_by(Review.scan_id).subquery()
         )
@@ -270,7 +277,10 @@ class Store:
             total = s.scalar(
                 select(func.count()).select_from(Scan).outerjoin(latest, latest.c.scan_id == Scan.id).where(*cond)
             )
-            rows = s.execute(q.order_by(Scan.created_at.desc(), Scan.id).limit(limit).offset(offset)).all()
+            order = [Scan.created_at.desc(), Scan.id]
+            if sort == "score":
+                order.insert(0, Scan.verdict_score.desc().nulls_last())
+            rows = s.execute(q.order_by(*order).limit(limit).offset(offset)).all()
         return [(scan, review) for scan, review in rows], int(total or 0)
 
 

@@ -163,6 +163,29 @@ def test_queue_filters_and_pages(rapp, signed_image, rng) -> None:
     check(client.get("/api/v1/reviews/queue"), "Error", 401)
 
 
+def test_queue_sorts_by_score_or_arrival(rapp, signed_image, rng) -> None:
+    app, client, auth = rapp
+    first = scanned(app, png_bytes(rng, (96, 128)), "first.png")
+    synth = scanned(app, signed_image, "gen.png")
+    last = scanned(app, png_bytes(rng, (128, 96)), "last.png")
+
+    def ids(query: str) -> tuple[list[str], list[float], str]:
+        body = check(client.get("/api/v1/reviews/queue" + query, headers=auth), "ReviewQueue", 200)
+        return [i["id"] for i in body["items"]], [i["score"] for i in body["items"]], body["sort"]
+
+    order, scores, sort = ids("")
+    # Default: the strongest case (a signed AI image) first, then the detector-only ones by score.
+    assert sort == "score" and order[0] == synth and set(order) == {first, synth, last}
+    assert scores == sorted(scores, reverse=True)
+    assert ids("?sort=newest")[0] == [last, synth, first]
+    assert ids("?sort=newest&limit=1&offset=1")[0] == [synth]
+    check(client.get("/api/v1/reviews/queue?sort=oldest", headers=auth), "Error", 400)
+    page = client.get("/review?sort=newest").get_data(as_text=True)
+    assert page.index("last.png") < page.index("gen.png") < page.index("first.png")
+    assert 'id="sort-newest" aria-current="true"' in " ".join(page.split())
+    assert client.get("/review?sort=nope").status_code == 400
+
+
 def test_media_is_served_with_a_sniffed_type_and_never_as_html(client, auth, app, rng) -> None:
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
     cases = [
