@@ -153,6 +153,9 @@ REPORT = {
         "models": {"type": "object", "additionalProperties": {"type": "string"}},
         "created_at": {"type": "string"},
         "review": REVIEW_OR_NULL | {"description": "the latest reviewer decision (GET /scans/{scan_id} only)"},
+        "review_history": {"type": "array", "items": {"$ref": "#/components/schemas/Review"}, "maxItems": 100,
+                           "description": "every decision on this scan, newest first, at most 100 "
+                                          "(GET /scans/{scan_id} only)"},
     },
 }
 

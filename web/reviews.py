@@ -103,8 +103,14 @@ def queue_view(store: Store, opts: dict[str, Any]) -> dict[str, Any]:
             "sort": opts["sort"], "limit": opts["limit"], "offset": opts["offset"]}
 
 
+MAX_HISTORY = 100
+
+
 def scan_with_review(store: Store, scan: Scan) -> dict[str, Any]:
-    """The scan's JSON view plus its latest review (the API and the dashboard show the same)."""
+    """The scan's JSON view plus its latest review and the review history, newest first (the API
+    and the dashboard show the same)."""
     view = scan_view(scan)
-    view["review"] = review_view(store.latest_review(scan.id))
+    history = [review_view(r) for r in store.reviews(scan.id, limit=MAX_HISTORY)]
+    view["review"] = history[0] if history else None
+    view["review_history"] = history
     return view

@@ -232,6 +232,13 @@ class Store:
             s.add(row)
         return row
 
+    def reviews(self, scan_id: str, *, limit: int = 100) -> list[Review]:
+        """A scan's decisions, newest first (the audit trail: who changed their mind, and when)."""
+        with self.session() as s:
+            return list(
+                s.scalars(select(Review).where(Review.scan_id == scan_id).order_by(Review.id.desc()).limit(limit))
+            )
+
     def latest_review(self, scan_id: str) -> Review | None:
         with self.session() as s:
             return s.scalars(

@@ -102,11 +102,25 @@ def test_review_queue_evidence_and_decision(served, browser, tmp_path) -> None:
     api = requests.get(f"{served['url']}/api/v1/scans/{scan_id}",
                        headers={"Authorization": f"Bearer {served['key']}"}, timeout=30).json()
     assert api["review"]["decision"] == "partially_synthetic" and api["review"]["reviewer"] == "local"
+    assert not browser.find_element(By.ID, "review-history-box").is_displayed()  # one decision: no history
+
+    # A second opinion replaces the shown decision; the first moves to "Earlier decisions".
+    browser.find_element(By.CSS_SELECTOR, '#review-form input[value="synthetic"]').send_keys(Keys.SPACE)
+    browser.find_element(By.ID, "review-submit").send_keys(Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "review-saved"), "Saved: synthetic"))
+    box = browser.find_element(By.ID, "review-history-box")
+    assert box.is_displayed()
+    box.find_element(By.TAG_NAME, "summary").click()
+    (earlier,) = box.find_elements(By.CSS_SELECTOR, "#review-history li")
+    assert earlier.text.startswith("partially synthetic by local") and "sky looks pasted" in earlier.text
+    browser.refresh()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "review-saved"), "Saved: synthetic"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#review-history li")) == 1
     browser.get(served["url"] + "/review")
     assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-scan-id="{scan_id}"]')
     browser.get(served["url"] + "/review?state=reviewed")
     row = browser.find_element(By.CSS_SELECTOR, f'tr[data-scan-id="{scan_id}"]')
-    assert "partially synthetic" in row.text
+    assert "synthetic" in row.text and "partially" not in row.text  # the latest decision
     assert js_errors(browser) == []
     browser.save_screenshot(str(tmp_path / "review.png"))
 

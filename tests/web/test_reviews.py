@@ -80,7 +80,7 @@ def test_review_a_flagged_scan(rapp, signed_image) -> None:
     app, client, auth = rapp
     sid = scanned(app, signed_image, "gen.png")
     report = check(client.get(f"/api/v1/scans/{sid}", headers=auth), "Report", 200)
-    assert report["verdict"]["label"] == "synthetic" and report["review"] is None
+    assert report["verdict"]["label"] == "synthetic" and report["review"] is None and report["review_history"] == []
 
     saved = check(post_review(client, auth, sid, {"decision": "partially_synthetic", "note": " edited sky "}),
                   "Review", 201)
@@ -92,7 +92,10 @@ def test_review_a_flagged_scan(rapp, signed_image) -> None:
     # A second opinion: the latest decision is the one shown.
     again = check(post_review(client, auth, sid, {"decision": "synthetic", "reviewer": "alice"}), "Review", 201)
     assert again["reviewer"] == "alice" and again["note"] is None and again["id"] > saved["id"]
-    assert client.get(f"/api/v1/scans/{sid}", headers=auth).get_json()["review"]["decision"] == "synthetic"
+    report = check(client.get(f"/api/v1/scans/{sid}", headers=auth), "Report", 200)
+    assert report["review"] == again
+    # Nothing is overwritten: the history keeps both decisions, newest first.
+    assert report["review_history"] == [again, saved]
 
 
 def test_review_validation(rapp, signed_image, rng) -> None:

@@ -85,9 +85,18 @@
     }
     return td;
   }
+  function reviewLine(rv) {
+    return rv.decision.replace(/_/g, " ") + " by " + rv.reviewer + " at " + rv.created_at.slice(0, 19).replace("T", " ") +
+      " UTC" + (rv.note ? " — " + rv.note : "");
+  }
+  // Earlier decisions (the latest is shown above the form): a reviewer sees who changed their mind.
+  function showHistory(history) {
+    const list = $("review-history");
+    list.replaceChildren(...history.slice(1).map((rv) => el("li", reviewLine(rv))));
+    $("review-history-box").hidden = history.length < 2;
+  }
   function showReview(rv) {
-    $("review-saved").textContent = rv ? "Saved: " + rv.decision.replace(/_/g, " ") + " by " + rv.reviewer + " at " +
-      rv.created_at.slice(0, 19).replace("T", " ") + " UTC" + (rv.note ? " — " + rv.note : "") : "Not reviewed yet.";
+    $("review-saved").textContent = rv ? "Saved: " + reviewLine(rv) : "Not reviewed yet.";
     if (!rv) return;
     const radio = document.querySelector('#review-form input[value="' + rv.decision + '"]');
     if (radio) radio.checked = true;
@@ -95,7 +104,9 @@
   function setupReview(r) {
     const form = $("review-form");
     if (r.status !== "done") { form.hidden = true; $("review-saved").textContent = "Only finished scans can be reviewed."; return; }
+    let history = r.review_history || [];
     showReview(r.review);
+    showHistory(history);
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       const err = $("review-error"); err.textContent = "";
@@ -112,7 +123,9 @@
           err.textContent = body && body.error ? body.error.message : "Not saved (HTTP " + resp.status + "); sign in again?";
           return;
         }
+        history = [body.review, ...history];
         showReview(body.review);
+        showHistory(history);
         const next = $("next-pending");
         if (body.next_pending) { next.href = body.next_pending; next.hidden = false; next.focus(); }
         else { next.hidden = true; $("review-saved").focus(); }
