@@ -107,9 +107,15 @@ def _call(ref: str, **kw: object) -> object:
 
 
 def _build_one(m: ModelSpec, models_dir: Path, seed: int) -> float:
+    from threadpoolctl import threadpool_limits
+
     t0 = time.perf_counter()
     print(f"provscan: building model {m.name} ({m.description})…", file=sys.stderr, flush=True)
-    m.build(models_dir, seed=seed)
+    # One BLAS thread: OpenBLAS/LAPACK reductions (least squares, dot products inside the sklearn
+    # fits) sum in a thread-count-dependent order, so a 2-core and a 16-core machine would write
+    # different bytes. Torch threads are fixed by each builder; parallelism comes from --jobs.
+    with threadpool_limits(limits=1, user_api="blas"):
+        m.build(models_dir, seed=seed)
     took = time.perf_counter() - t0
     print(f"provscan: built {m.name} in {took:.1f} s", file=sys.stderr, flush=True)
     return took
