@@ -42,6 +42,34 @@ def _upper_bound(k: int, n: int, conf: float = 0.95) -> float:
     return 1.0 if k >= n else float(beta.ppf(conf, k + 1, n - k))
 
 
+def human_scores(
+    detector: Any, corpus: Path, *, split: str = "test", limit: int | None = None
+) -> tuple[list[dict[str, Any]], list[float], int]:
+    """Score the human items of ``corpus``'s ``split``: (manifest records scored, their scores,
+    items skipped). An undecodable or unscorable file is skipped and counted, not fatal."""
+    recs = [json.loads(line) for line in (Path(corpus) / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    recs = [r for r in recs if r["modality"] == CORPUS_MODALITY[detector.modality] and r["split"] == split]
+    if limit:
+        recs = recs[:limit]
+    if not recs:
+        raise ValueError(f"no {detector.modality} items in the {split!r} split of {corpus}")
+    kept, scores, skipped = [], [], 0
+    for r in tqdm(recs, desc=f"threshold {detector.name}", unit="item", file=sys.stderr):
+        path = Path(corpus) / r["path"]
+        item = MediaItem(str(path), path.name, r["sha256"], detector.modality, "", 0)
+        try:
+            f = detector.analyze(item, _decode(path, detector.modality))
+        except DetectorError:
+            skipped += 1
+            continue
+        if f.status != "ok" or f.score is None:
+            skipped += 1
+            continue
+        kept.append(r)
+        scores.append(float(f.score))
+    return kept, scores, skipped
+
+
 def fit_verdict_threshold(
     detector: Any, corpus: Path, *, split: str = "test", target_fpr: float = 0.01, limit: int | None = None
 ) -> dict[str, Any]:
@@ -50,25 +78,21 @@ def fit_verdict_threshold(
 
     Returns the card entry: value, target and measured FPR with its 95 % upper bound, counts, data.
     """
-    recs = [json.loads(line) for line in (Path(corpus) / "manifest.jsonl").read_text().splitlines() if line.strip()]
-    recs = [r for r in recs if r["modality"] == CORPUS_MODALITY[detector.modality] and r["split"] == split]
-    if limit:
-        recs = recs[:limit]
-    if not recs:
-        raise ValueError(f"no {detector.modality} items in the {split!r} split of {corpus}")
-    scores, skipped = [], 0
-    for r in tqdm(recs, desc=f"threshold {detector.name}", unit="item", file=sys.stderr):
-        path = Path(corpus) / r["path"]
-        item = MediaItem(str(path), path.name, r["sha256"], detector.modality, "", 0)
-        try:
-            f = detector.analyze(item, _decode(path, detector.modality))
-        except DetectorError:  # an undecodable corpus file is skipped and counted, not fatal
-            skipped += 1
-            continue
-        if f.status != "ok" or f.score is None:
-            skipped += 1
-            continue
-        scores.append(float(f.score))
+    recs, scores, skipped = human_scores(detector, corpus, split=split, limit=limit)
+    return threshold_entry(detector, corpus, recs, scores, skipped, split=split, target_fpr=target_fpr)
+
+
+def threshold_entry(
+    detector: Any,
+    corpus: Path,
+    recs: list[dict[str, Any]],
+    scores: list[float],
+    skipped: int,
+    *,
+    split: str,
+    target_fpr: float,
+) -> dict[str, Any]:
+    """The card entry for human ``scores`` (from :func:`human_scores`)."""
     s = np.sort(np.asarray(scores))
     n = len(s)
     allowed = int(math.floor(target_fpr * n))  # human items that may score at or above the threshold

@@ -1,0 +1,80 @@
+"""Would a 1 %-FPR verdict threshold for an audio detector hold on every held-out human source? (issue #5)
+
+Scores every human clip in the test split of an evaluation set's corpus view (``make_audio_set(...,
+evaluation=True)`` writes one), fits the pooled threshold exactly as ``provscan threshold`` would,
+then reports per real source the share of clips flagged at it, and the share of the set's synthetic
+test clips caught. A threshold is only worth publishing when no source is far above the target.
+Writes JSON; writes nothing into any card.
+
+    python -m bench.audio_threshold_check --models models --data data/datasets/audio-eval-seed1 \\
+        --out docs/eval/audio_confound/threshold_check.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", type=Path, default=Path("models"))
+    ap.add_argument("--data", type=Path, required=True, help="evaluation set with a corpus-view/ folder")
+    ap.add_argument("--detector", default="audio-lfcc-cnn")
+    ap.add_argument("--fpr", type=float, default=0.01)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+
+    from detector import media
+    from detector.base import create_detector
+    from detector.eval.threshold import human_scores, threshold_entry
+    from detector.pipeline import load_plugins
+    from detector.types import MediaItem
+
+    load_plugins()
+    det = create_detector(args.detector, models_dir=args.models)
+    view = args.data / "corpus-view"
+    if not (view / "manifest.jsonl").is_file():
+        print(f"{view} has no manifest.jsonl (make the set with make_audio_set(..., evaluation=True))", file=sys.stderr)
+        return 2
+    recs, scores, skipped = human_scores(det, view, split="test")
+    entry = threshold_entry(det, view, recs, scores, skipped, split="test", target_fpr=args.fpr)
+    thr = entry["value"]
+    by_source: dict[str, list[float]] = defaultdict(list)
+    for r, s in zip(recs, scores, strict=True):
+        by_source[r["source"]].append(s)
+
+    labels = [json.loads(x) for x in (args.data / "labels.jsonl").read_text("utf-8").splitlines() if x.strip()]
+    synth = [r for r in labels if r["label"] != "real" and r.get("split") == "test"]
+    caught = []
+    for r in tqdm(synth, desc="synthetic test clips", unit="clip", file=sys.stderr):
+        path = args.data / r["file"]
+        f = det.analyze(MediaItem(str(path), path.name, "0" * 64, "audio", "", 0), media.load_audio(path))
+        if f.status == "ok" and f.score is not None:
+            caught.append(f.score >= thr)
+    result = {
+        "detector": args.detector,
+        "threshold_pooled": entry,
+        "tpr_at_threshold": float(np.mean(caught)) if caught else None,
+        "synthetic_test_clips": len(caught),
+        "per_source": {
+            src: {"n": len(v), "fpr_at_threshold": float(np.mean(np.asarray(v) >= thr)), "max": float(max(v))}
+            for src, v in sorted(by_source.items())
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    worst = max(result["per_source"].items(), key=lambda kv: kv[1]["fpr_at_threshold"])
+    print(f"threshold {thr} (pooled FPR {entry['measured_fpr']:.4f} on {entry['human_items']} human clips); "
+          f"TPR {result['tpr_at_threshold']}; worst source {worst[0]}: {worst[1]['fpr_at_threshold']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
