@@ -114,7 +114,7 @@ def image_detector(models_dir: Path, *, seed: int = 0) -> Path:
 AUDIO_SOURCES = ("fillets-cs", "fillets-nl", "alsa", "asterisk-en", "asterisk-es", "asterisk-fr", "asterisk-it",
                  "asterisk-ru")
 AUDIO_RECIPE = {"count": 600, "twins_per_language": 20,
-                "train": {"epochs": 10, "copies": 2, "active_db": 20.0, "threads": 1}}
+                "train": {"epochs": 30, "copies": 2, "active_db": 20.0, "threads": 1}}
 
 
 def audio_corpus(seed: int = 0) -> Path:
