@@ -15,6 +15,9 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from threadpoolctl import threadpool_limits
 
 from detector.settings import Settings
 
@@ -37,9 +40,13 @@ class ModelSpec:
         return models_dir / self.weights
 
     def build(self, models_dir: Path, *, seed: int = 0) -> Path:
-        mod, fn = self.builder.split(":")
-        func: Callable[..., Path] = getattr(importlib.import_module(mod), fn)
-        return func(models_dir, seed=seed)
+        return _resolve(self.builder)(models_dir, seed=seed)
+
+
+def _resolve(ref: str) -> Callable[..., Any]:
+    """The function a "module:function" reference names (builders and prepare steps)."""
+    mod, fn = ref.split(":")
+    return getattr(importlib.import_module(mod), fn)
 
 
 # Ordered: a model's dependencies come before it.
@@ -101,14 +108,7 @@ def plan(
     ]
 
 
-def _call(ref: str, **kw: object) -> object:
-    mod, fn = ref.split(":")
-    return getattr(importlib.import_module(mod), fn)(**kw)
-
-
 def _build_one(m: ModelSpec, models_dir: Path, seed: int) -> float:
-    from threadpoolctl import threadpool_limits
-
     t0 = time.perf_counter()
     print(f"provscan: building model {m.name} ({m.description})…", file=sys.stderr, flush=True)
     # One BLAS thread: OpenBLAS/LAPACK reductions (least squares, dot products inside the sklearn
@@ -145,7 +145,8 @@ def build(
     if parallel:
         for ref in dict.fromkeys(r for m in parallel for r in m.prepare):
             t0 = time.perf_counter()
-            _call(ref, seed=seed)
+            with threadpool_limits(limits=1, user_api="blas"):  # as the builds themselves run
+                _resolve(ref)(seed=seed)
             print(f"provscan: prepared {ref.split(':')[1]} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         _build_parallel(parallel, settings.models_dir, seed, jobs)
     return [m.name for m in todo]

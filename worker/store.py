@@ -239,12 +239,6 @@ class Store:
                 s.scalars(select(Review).where(Review.scan_id == scan_id).order_by(Review.id.desc()).limit(limit))
             )
 
-    def latest_review(self, scan_id: str) -> Review | None:
-        with self.session() as s:
-            return s.scalars(
-                select(Review).where(Review.scan_id == scan_id).order_by(Review.id.desc()).limit(1)
-            ).first()
-
     def review_queue(
         self,
         *,

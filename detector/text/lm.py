@@ -222,6 +222,22 @@ class NGramLM:
             out["xent"] = xent
         return out
 
+    def score_dense(self, toks: list[str], *, other: NGramLM) -> dict[str, np.ndarray]:
+        """:meth:`score`'s figures straight from the dense :meth:`dist` vectors: the definition
+        the sparse code is tested and benchmarked against (bench/text_scoring.py), not for use."""
+        ids = [1] * (self.order - 1) + self.encode(toks)
+        rows = []
+        for i in range(len(toks)):
+            pos = i + self.order - 1
+            p = self.dist(tuple(ids[pos - self.order + 1 : pos]))
+            q = other.dist(tuple(ids[pos - other.order + 1 : pos]) if other.order > 1 else ())
+            w = ids[pos]
+            lp = np.log(p)
+            ent = -p @ lp
+            rows.append((lp[w], 1 + np.count_nonzero(p > p[w]), ent, p @ (lp * lp) - ent**2, -p @ np.log(q)))
+        cols = [np.array(c, np.float64) for c in zip(*rows, strict=True)] if rows else [np.zeros(0)] * 5
+        return dict(zip(("logp", "rank", "entropy", "var", "xent"), cols, strict=True))
+
     def to_state(self, prefix: str) -> dict[str, Any]:
         """Tensors + lists for the weights file (no pickled objects)."""
         import torch

@@ -83,21 +83,6 @@ def test_feature_sets_agree_and_lm_reports_seen_ngrams() -> None:
     assert np.all(s["var"] >= 0)
 
 
-def _dense_score(lm: NGramLM, other: NGramLM, toks: list[str]) -> dict[str, np.ndarray]:
-    """The per-position figures straight from the dense distributions (the definition)."""
-    ids = [1] * (lm.order - 1) + lm.encode(toks)
-    rows = []
-    for i in range(len(toks)):
-        pos = i + lm.order - 1
-        p = lm.dist(tuple(ids[pos - lm.order + 1 : pos]))
-        q = other.dist(tuple(ids[pos - other.order + 1 : pos]))
-        w = ids[pos]
-        ent = -p @ np.log(p)
-        rows.append((np.log(p[w]), 1 + np.count_nonzero(p > p[w]), ent,
-                     p @ np.log(p) ** 2 - ent**2, -p @ np.log(q)))
-    return dict(zip(("logp", "rank", "entropy", "var", "xent"), map(np.array, zip(*rows, strict=True)), strict=True))
-
-
 def test_sparse_scoring_equals_the_dense_definition() -> None:
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(60)] + ["the", "a", "."]
@@ -106,9 +91,9 @@ def test_sparse_scoring_equals_the_dense_definition() -> None:
     tri = NGramLM.fit(texts, order=3, max_entries=300)
     bi = NGramLM(2, tri.vocab, tri.unigram, {2: tri.tables[2]})
     toks = [str(w) for w in rng.choice(words + ["unseen"], size=200)]
-    got, want = tri.score(toks, other=bi), _dense_score(tri, bi, toks)
+    got, want = tri.score(toks, other=bi), tri.score_dense(toks, other=bi)
     np.testing.assert_array_equal(got["rank"], want["rank"])
     for k in ("logp", "entropy", "var", "xent"):
         np.testing.assert_allclose(got[k], want[k], rtol=1e-9, atol=1e-12)
     b = bi.score(toks)
-    np.testing.assert_array_equal(b["rank"], _dense_score(bi, bi, toks)["rank"])
+    np.testing.assert_array_equal(b["rank"], bi.score_dense(toks, other=bi)["rank"])

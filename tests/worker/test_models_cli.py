@@ -38,6 +38,9 @@ def test_build_by_kind_selects_only_that_kind(tmp_path) -> None:
     out = run_cli("models", "build", "--kind", "detector", "--missing-only", env=env)
     assert out.returncode == 0 and "nothing to build" in out.stderr
     assert run_cli("models", "build", "--kind", "vocoder", env=env).returncode == 2
+    for bad in ("0", "two"):
+        out = run_cli("models", "build", "--jobs", bad, env=env)
+        assert out.returncode == 2 and "--jobs" in out.stderr and "Traceback" not in out.stderr
 
     from detector.settings import Settings
     from worker.models import find, plan
