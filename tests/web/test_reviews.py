@@ -188,6 +188,21 @@ def test_queue_sorts_by_score_or_arrival(rapp, signed_image, rng) -> None:
     assert 'id="sort-newest" aria-current="true"' in " ".join(page.split())
     assert client.get("/review?sort=nope").status_code == 400
 
+    # Working the "newest" queue: its links carry the order, the review post keeps it, and the
+    # next pending item is the next one of *that* queue (by score it would be the signed image).
+    assert f'href="/scans/{last}?sort=newest"' in page
+    scan_page = client.get(f"/scans/{last}?sort=newest&label=bogus").get_data(as_text=True)
+    assert f'"/ui/scans/{last}/review?sort=newest"' in scan_page  # an unknown label is dropped
+    assert 'href="/review?sort=newest" id="back-to-queue"' in scan_page
+    origin = {"Origin": "http://localhost"}
+    resp = client.post(f"/ui/scans/{last}/review?sort=newest", json={"decision": "unsure"}, headers=origin)
+    assert resp.status_code == 201 and resp.get_json()["next_pending"] == f"/scans/{synth}?sort=newest"
+    resp = client.post(f"/ui/scans/{synth}/review", json={"decision": "synthetic"}, headers=origin)
+    assert resp.get_json()["next_pending"] == f"/scans/{first}"
+    resp = client.post(f"/ui/scans/{first}/review?sort=score&label=inconclusive", json={"decision": "authentic"},
+                       headers=origin)
+    assert resp.status_code == 201 and resp.get_json()["next_pending"] is None
+
 
 def test_media_is_served_with_a_sniffed_type_and_never_as_html(client, auth, app, rng) -> None:
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
