@@ -78,6 +78,26 @@ def augment_image(
     return out
 
 
+# Codec histories a real training photo can have (its file's codec), given to synthetic training
+# patches in the same proportions by ``image_history`` (see ``detector.train.image``).
+IMAGE_HISTORIES = ("none", "webp", "jpeg")
+
+
+def image_history(img: np.ndarray, history: str, rng: np.random.Generator) -> np.ndarray:
+    """Give ``img`` the lossy history ``history`` (one of ``IMAGE_HISTORIES``) a real photo has.
+
+    Qualities are drawn from the range published photos are saved at (WebP 70-95, JPEG 75-95);
+    the final label-blind ``augment_image`` encode comes on top, as it does for real photos.
+    """
+    if history == "none":
+        return img
+    if history == "webp":
+        return webp(img, int(rng.integers(70, 96)))
+    if history == "jpeg":
+        return jpeg(img, int(rng.integers(75, 96)))
+    raise ValueError(f"unknown image history {history!r} (one of {IMAGE_HISTORIES})")
+
+
 IMAGE_TRANSFORMS = ("none", "jpeg95", "jpeg75", "jpeg50", "webp75", "resize0.5")
 
 

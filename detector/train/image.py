@@ -32,7 +32,7 @@ from detector.image.residual import (
     image_score,
     topk_mean,
 )
-from detector.train.augment import augment_image
+from detector.train.augment import augment_image, image_history
 from detector.train.common import finish, seed_everything, set_threads
 from detector.train.data import Record, load_splits
 
@@ -85,8 +85,19 @@ def _load_all(
     return out
 
 
-def sample_patch(img: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator, size: int) -> np.ndarray:
-    """One augmented full-resolution patch (label-blind; inside ``mask`` when given)."""
+def real_histories(recs: list[Record]) -> list[str]:
+    """The codec history of each real training record (its file's codec: ``webp``, ``jpeg`` or ``none``)."""
+    codec = {".webp": "webp", ".jpg": "jpeg", ".jpeg": "jpeg"}
+    return [codec.get(r.path.suffix.lower(), "none") for r in recs if r.label == 0]
+
+
+def sample_patch(
+    img: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator, size: int, history: str | None = None
+) -> np.ndarray:
+    """One augmented full-resolution patch (label-blind; inside ``mask`` when given).
+
+    ``history``: a codec history (``image_history``) given to the region before the augmentation.
+    """
     h, w = img.shape[:2]
     region = min(2 * size + 8, h, w)
     if mask is not None:
@@ -97,7 +108,10 @@ def sample_patch(img: np.ndarray, mask: np.ndarray | None, rng: np.random.Genera
         cy, cx = int(rng.integers(h)), int(rng.integers(w))
     y0 = int(np.clip(cy - region // 2, 0, h - region))
     x0 = int(np.clip(cx - region // 2, 0, w - region))
-    out = augment_image(img[y0 : y0 + region, x0 : x0 + region], rng)
+    out = img[y0 : y0 + region, x0 : x0 + region]
+    if history is not None:
+        out = image_history(out, history, rng)
+    out = augment_image(out, rng)
     oh, ow = out.shape[:2]
     if oh < size or ow < size:
         out = np.pad(out, ((0, max(size - oh, 0)), (0, max(size - ow, 0)), (0, 0)), mode="reflect")
@@ -107,16 +121,27 @@ def sample_patch(img: np.ndarray, mask: np.ndarray | None, rng: np.random.Genera
 
 
 def _epoch_patches(
-    data: list[tuple[np.ndarray, np.ndarray | None, int]], rng: np.random.Generator, per_image: int, size: int
+    data: list[tuple[np.ndarray, np.ndarray | None, int]],
+    rng: np.random.Generator,
+    per_image: int,
+    size: int,
+    histories: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Class-balanced patches for one epoch: each class contributes the same number of patches."""
+    """Class-balanced patches for one epoch: each class contributes the same number of patches.
+
+    ``histories`` (the real training photos' codecs, ``real_histories``): each synthetic patch first
+    gets one drawn from them, so synthetic and real patches share the same mix of codec histories
+    (79 % of the real photos are WebP, 14 % JPEG, 7 % PNG; the generators write PNG or JPEG) and
+    "has WebP history = real" / "lossless = synthetic" stop separating the classes.
+    """
     by = {c: [i for i, d in enumerate(data) if d[2] == c] for c in (0, 1)}
     n = max(len(by[0]), len(by[1])) * per_image
     xs, ys = [], []
     for c in (0, 1):
         for i in rng.choice(by[c], size=n, replace=True):
             img, mask, _ = data[int(i)]
-            xs.append(sample_patch(img, mask, rng, size))
+            history = str(histories[int(rng.integers(len(histories)))]) if histories and c == 1 else None
+            xs.append(sample_patch(img, mask, rng, size, history))
             ys.append(c)
     return np.stack(xs), np.array(ys, np.float32)
 
@@ -131,8 +156,9 @@ def train_patch_cnn(
     batch: int = 32,
     lr: float = 2e-3,
     progress: bool = True,
+    histories: list[str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Train one patch CNN; returns (config, state dict)."""
+    """Train one patch CNN; returns (config, state dict). ``histories``: see ``_epoch_patches``."""
     import torch
 
     config = dict(CONFIGS[name])
@@ -144,7 +170,7 @@ def train_patch_cnn(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch + 1)
     bar = tqdm(total=epochs * steps_per_epoch, desc=f"train {name}", file=sys.stderr, disable=not progress)
     for _ in range(epochs):
-        x, y = _epoch_patches(train, rng, per_image, config["patch"])
+        x, y = _epoch_patches(train, rng, per_image, config["patch"], histories)
         order = rng.permutation(len(y))
         net.train()
         for s in range(steps_per_epoch):
@@ -167,13 +193,17 @@ def train_patch_cnn(
 
 
 def train_fft_lr(
-    train: list[tuple[np.ndarray, np.ndarray | None, int]], *, rng: np.random.Generator, per_image: int = 16
+    train: list[tuple[np.ndarray, np.ndarray | None, int]],
+    *,
+    rng: np.random.Generator,
+    per_image: int = 16,
+    histories: list[str] | None = None,
 ) -> dict[str, Any]:
     """Fit the FFT + logistic-regression baseline on augmented 64-px grey patches."""
     import torch
     from sklearn.linear_model import LogisticRegression
 
-    x, y = _epoch_patches(train, rng, per_image, FFT_PATCH)
+    x, y = _epoch_patches(train, rng, per_image, FFT_PATCH, histories)
     grey = (x.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
     f = fft_features(grey)
     mean, std = f.mean(0), f.std(0) + 1e-6
@@ -235,6 +265,7 @@ def train_image(
     baselines: bool = True,
     per_image: int = 8,
     threads: int | None = None,
+    match_history: bool = False,
 ) -> Path:
     """Train ``image-residual-cnn`` (and, with ``baselines``, ``image-npr-cnn`` and ``image-fft-lr``).
 
@@ -247,6 +278,8 @@ def train_image(
         baselines: Also train the two baselines on the same patches.
         per_image: Patches drawn per image per epoch.
         threads: torch threads (None: 2, or 1 on an oversubscribed machine).
+        match_history: Give synthetic training patches the real photos' codec histories
+            (``_epoch_patches``); the same for all three detectors.
 
     Returns:
         The main detector's weights path.
@@ -259,6 +292,7 @@ def train_image(
 
     train_d = _load_all(tr, "train", TRAIN_MAX_SIDE)
     val_d, test_d = _load_all(va, "val"), _load_all(te, "test")
+    histories = real_histories(tr) if match_history else None
     extra = {
         "input": {
             "patch_px": PATCH,
@@ -267,14 +301,27 @@ def train_image(
         "augmentation": (
             "label-blind: resize 0.5-1.5 (p=0.5), blur and noise (p=0.25 each), then JPEG or WebP "
             "40-95 (p=0.75; WebP 40 %); training patches from the whole photo (<= 4096 px)"
+            + (
+                "; every synthetic patch first gets a codec history drawn from the real training "
+                "photos' codecs (WebP 70-95 / JPEG 75-95 / none, in their proportions)"
+                if match_history
+                else ""
+            )
         ),
         "dataset": _dataset_facts(data_dir),
-        "training": {"epochs": epochs, "per_image": per_image, "threads": threads},
+        "training": {
+            "epochs": epochs,
+            "per_image": per_image,
+            "threads": threads,
+            "match_history": match_history,
+        },
     }
     names = [MAIN, NPR] if baselines else [MAIN]
     out = None
     for name in names:
-        config, state = train_patch_cnn(name, train_d, rng=rng, epochs=epochs, per_image=per_image)
+        config, state = train_patch_cnn(
+            name, train_d, rng=rng, epochs=epochs, per_image=per_image, histories=histories
+        )
         det = PatchCNNDetector(name, {"config": config, "state": state, "version": CNN_VERSION})
         config["score_topk"] = det.topk = _choose_score_topk(det, val_d)
         path = finish(
@@ -294,7 +341,7 @@ def train_image(
         )
         out = out or path
     if baselines:
-        state = train_fft_lr(train_d, rng=rng)
+        state = train_fft_lr(train_d, rng=rng, histories=histories)
         config = {"patch": FFT_PATCH, "grid": 4}
         det = FFTLogReg(FFT, {"config": config, "state": state, "version": CNN_VERSION})
         finish(

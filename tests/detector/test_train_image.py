@@ -113,3 +113,29 @@ def test_image_score_mean_topk_and_mixture() -> None:
     assert image_score(m, 1.0) == 1.0
     assert image_score(m, 0.25) == 4.0
     assert image_score(m, [0.25, 1.0]) == 2.5
+
+
+def test_synthetic_patches_get_the_real_photos_codec_histories(tmp_path: Path) -> None:
+    # Real photos arrive with WebP/JPEG histories, generated items as PNG: with history matching
+    # every synthetic patch first gets a codec drawn from the real photos' codecs, and real patches
+    # are exactly what they were without it.
+    from detector.train.augment import image_history, webp
+    from detector.train.data import Record
+    from detector.train.image import _epoch_patches, real_histories
+
+    recs = [Record(tmp_path / n, lab, "real" if lab == 0 else "synthetic", "image", None, "x", n, "train")
+            for n, lab in (("a.webp", 0), ("b.JPG", 0), ("c.png", 0), ("d.png", 1))]
+    assert real_histories(recs) == ["webp", "jpeg", "none"]
+    img = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    assert np.array_equal(image_history(img, "none", np.random.default_rng(0)), img)
+    lossy = image_history(img, "webp", np.random.default_rng(0))
+    assert not np.array_equal(lossy, img) and np.array_equal(lossy, webp(img, int(np.random.default_rng(0).integers(70, 96))))
+    with pytest.raises(ValueError, match="unknown image history"):
+        image_history(img, "gif", np.random.default_rng(0))
+
+    smooth = np.repeat(np.linspace(0, 255, 300, dtype=np.uint8)[None, :, None], 300, 0).repeat(3, 2)
+    data = [(smooth, None, 0), (smooth.copy(), None, 1)]
+    plain, y = _epoch_patches(data, np.random.default_rng(3), 4, 96)
+    matched, y2 = _epoch_patches(data, np.random.default_rng(3), 4, 96, ["webp"])
+    assert np.array_equal(y, y2) and np.array_equal(plain[y == 0], matched[y == 0])
+    assert not np.array_equal(plain[y == 1], matched[y == 1])
