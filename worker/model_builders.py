@@ -113,8 +113,10 @@ def image_detector(models_dir: Path, *, seed: int = 0) -> Path:
 # packages, language-matched TTS twins, codec-history matching, two real sources held out.
 AUDIO_SOURCES = ("fillets-cs", "fillets-nl", "alsa", "asterisk-en", "asterisk-es", "asterisk-fr", "asterisk-it",
                  "asterisk-ru")
+# front "logspec128" (62.5 Hz log spectrogram) instead of 20 LFCC: chosen on the training set's val
+# split among lfcc / logspec / logspec128 / logspec + stride-2 stem (docs/eval/README.md, Audio).
 AUDIO_RECIPE = {"count": 600, "twins_per_language": 20,
-                "train": {"epochs": 30, "copies": 2, "active_db": 20.0, "threads": 1}}
+                "train": {"epochs": 30, "copies": 2, "active_db": 20.0, "threads": 1, "front": "logspec128"}}
 
 
 def audio_corpus(seed: int = 0) -> Path:

@@ -1,4 +1,4 @@
-"""Compact CNN over 0.5 s segments of LFCC or log-mel features; per-segment scores as evidence.
+"""Compact CNN over 0.5 s segments of audio features (``features.FRONTS``); per-segment scores as evidence.
 
 The clip score is the mean of the top half of segment logits (a spliced synthetic stretch should
 move the clip score, but one odd segment should not), mapped to P(synthetic) by a Platt
@@ -28,11 +28,14 @@ def build_net(config: dict[str, Any]) -> Any:
 
     nn = torch.nn
     w = int(config.get("width", 16))
+    # stem_stride: frequency stride of the first conv. A 257-bin spectrogram is seen at full
+    # resolution by the first layer, then halved: half the compute of the rest of the net.
+    strides = [(int(config.get("stem_stride", 1)), 1), (1, 1), (1, 1)]
     layers: list[Any] = []
     cin = 1
-    for cout in (w, 2 * w, 4 * w):
+    for cout, stride in zip((w, 2 * w, 4 * w), strides, strict=True):
         layers += [
-            nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+            nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
             nn.BatchNorm2d(cout),
             nn.ReLU(inplace=True),
             nn.MaxPool2d(2),
@@ -101,5 +104,9 @@ class SegmentCNNDetector(TrainedDetector):
 
 @register_detector("audio-lfcc-cnn", modality="audio", calibrated=True)
 def audio_lfcc_cnn(*, models_dir: Path | None = None, **kw: Any) -> SegmentCNNDetector:
-    """LFCC + compact CNN on 0.5 s segments; needs ``detectors/audio-lfcc-cnn.pt``."""
+    """Compact CNN on 0.5 s segments of the card's front end; needs ``detectors/audio-lfcc-cnn.pt``.
+
+    The registry name predates the switch from LFCC to a log-spectrogram front end (``config.front``);
+    it is kept so stored reports, API clients and fusion settings keep referring to the same detector.
+    """
     return SegmentCNNDetector.from_models_dir(models_dir, "audio-lfcc-cnn")

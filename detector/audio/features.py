@@ -1,4 +1,4 @@
-"""Audio front ends: log-mel and LFCC (linear-frequency cepstral coefficients, ASVspoof baseline).
+"""Audio front ends: LFCC (linear-frequency cepstral coefficients, ASVspoof baseline), log-mel, log spectrogram.
 
 Everything runs at 16 kHz mono; STFT 512 / hop 160 (10 ms), so 0.5 s segments are 50 frames.
 LFCC uses a *linear* triangular filterbank: vocoder and TTS artefacts sit in the high band that
@@ -93,12 +93,35 @@ def logmel(y: np.ndarray, *, n_mels: int = 64) -> np.ndarray:
     return np.log(m + 1e-10).astype(np.float32)
 
 
+def logspec(y: np.ndarray) -> np.ndarray:
+    """Log power spectrogram of 16 kHz audio at full STFT resolution, shape (257, frames).
+
+    31 Hz bins resolve single harmonics and the noise between them, which 20 LFCC filters
+    (400 Hz wide) average away: a vocoder that re-synthesises a real voice keeps its spectral
+    envelope but not the fine structure between harmonics.
+    """
+    return np.log(_power(y) + 1e-10).astype(np.float32)
+
+
+def logspec128(y: np.ndarray) -> np.ndarray:
+    """``logspec`` at half the resolution: power summed over bin pairs (62.5 Hz), shape (128, frames)."""
+    p = _power(y)[:256]
+    return np.log(p[0::2] + p[1::2] + 1e-10).astype(np.float32)
+
+
+FRONTS = ("lfcc", "logmel", "logspec", "logspec128")
+
+
 def features(y: np.ndarray, front: str) -> np.ndarray:
-    """The named front end: ``lfcc`` (60 x T) or ``logmel`` (64 x T)."""
+    """The named front end (``FRONTS``): ``lfcc`` (60 x T), ``logmel`` (64 x T), ``logspec`` (257 x T), ``logspec128``."""
     if front == "lfcc":
         return lfcc(y)
     if front == "logmel":
         return logmel(y)
+    if front == "logspec":
+        return logspec(y)
+    if front == "logspec128":
+        return logspec128(y)
     raise ValueError(f"unknown audio front end {front!r}")
 
 

@@ -100,6 +100,7 @@ def train_segment_cnn(
     lr: float = 2e-3,
     keep: list[np.ndarray] | None = None,
     width: int = 16,
+    stem_stride: int = 1,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train the segment CNN on the 0.5 s windows of the given feature matrices.
 
@@ -120,6 +121,8 @@ def train_segment_cnn(
     std = x.std(axis=(0, 2)) + 1e-5
     x = (x - mean[None, :, None]) / std[None, :, None]
     config = {"front": front, "width": width, "topk": 0.5, "segment_s": 0.5}
+    if stem_stride != 1:
+        config["stem_stride"] = int(stem_stride)
     net = build_net(config)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     # Class-balanced sampling: each step draws half real, half synthetic windows.
@@ -187,6 +190,7 @@ def train_audio(
     lowpass_hz: float | None = None,
     active_db: float | None = None,
     width: int = 16,
+    stem_stride: int = 1,
 ) -> Path:
     """Train ``audio-lfcc-cnn`` (and, with ``baselines``, ``audio-lfcc-gmm``).
 
@@ -198,7 +202,7 @@ def train_audio(
         holdout_generator: Generator (family) kept out of training and reported on test.
         baselines: Also fit the LFCC-GMM baseline.
         copies: Augmented copies of each training clip.
-        front: CNN front end, ``lfcc`` or ``logmel``.
+        front: CNN front end (``detector.audio.features.FRONTS``).
         threads: torch threads (None: 2, or 1 on an oversubscribed machine).
         match_history: Give synthetic training copies the codec histories of the real training
             clips (same distribution), so a codec the real sources shipped in is no label cue.
@@ -207,6 +211,7 @@ def train_audio(
         active_db: Train and score only windows within this many dB of the clip's loudest one
             (speech, not pauses); None: every window.
         width: CNN base width (channels of the first block).
+        stem_stride: Frequency stride of the CNN's first conv (2 halves the cost of a 257-bin front).
 
     Returns:
         The main detector's weights path.
@@ -243,7 +248,7 @@ def train_audio(
             for y, f in zip(aug, feats, strict=True)
         ]
     config, state = train_segment_cnn(
-        feats, aug_labels, front=front, rng=rng, epochs=epochs, keep=keep, width=width
+        feats, aug_labels, front=front, rng=rng, epochs=epochs, keep=keep, width=width, stem_stride=stem_stride
     )
     if lowpass_hz:
         config["lowpass_hz"] = float(lowpass_hz)

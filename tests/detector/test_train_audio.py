@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import yaml
 
-from detector.audio.features import SEG_FRAMES, lfcc, logmel, segments
+from detector.audio.features import FRONTS, SEG_FRAMES, features, lfcc, logmel, segments
 from detector.base import DETECTORS
 from detector.media import load_audio
 from detector.train import train_detector
 from detector.train.augment import codec_roundtrip
 from detector.train.toy import make_audio_dataset
 from detector.types import MediaItem
+from worker.model_builders import AUDIO_RECIPE
 
 # Detector modules are imported inside fixtures, not at collection: registry-wide tests elsewhere are
 # parametrized at collection time and must not see weight-needing detectors they cannot build.
@@ -27,7 +28,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
     root = tmp_path_factory.mktemp("audtrain")
     data = make_audio_dataset(root / "data", n_sources=5, per_source=1, seed=0)
-    train_detector("voice", data, root / "models", seed=0, epochs=1, copies=1)
+    # The shipped recipe's front end, so the path tested is the one the committed weights use.
+    train_detector("voice", data, root / "models", seed=0, epochs=1, copies=1, front=AUDIO_RECIPE["train"]["front"])
     return data, root / "models"
 
 
@@ -60,6 +62,34 @@ def test_front_ends_shapes() -> None:
     assert logmel(y).shape == (64, 101)
     wins, times = segments(f)
     assert wins.shape == (3, 60, SEG_FRAMES) and times[0] == (0.0, 0.5)
+    assert set(FRONTS) == {"lfcc", "logmel", "logspec", "logspec128"}
+    with pytest.raises(ValueError, match="unknown audio front end"):
+        features(y, "mfcc")
+
+
+def test_stem_stride_halves_the_frequency_axis_of_the_first_block() -> None:
+    import torch
+
+    from detector.audio.cnn import build_net
+
+    x = torch.zeros(2, 1, 257, SEG_FRAMES)
+    plain, strided = build_net({"width": 4}), build_net({"width": 4, "stem_stride": 2})
+    assert plain[0](x).shape[2] == 257 and strided[0](x).shape[2] == 129
+    assert plain(x).shape == strided(x).shape == (2, 1)
+
+
+def test_log_spectrogram_resolves_harmonics_that_lfcc_filters_merge() -> None:
+    # Harmonics 125 Hz apart (a 125 Hz voice): 4 bins apart in the 31.25 Hz log spectrogram, with
+    # empty bins between them, but inside one 400 Hz LFCC filter. The 128-bin front sums bin pairs.
+    t = np.arange(16000) / 16000
+    y = (0.3 * np.sin(2 * np.pi * 1000 * t) + 0.3 * np.sin(2 * np.pi * 1125 * t)).astype(np.float32)
+    spec = features(y, "logspec")
+    assert spec.shape == (257, 101)
+    col = spec[:, 50]  # 1000 Hz = bin 32, 1125 Hz = bin 36
+    assert col[32] > col[34] + 20 and col[36] > col[34] + 20
+    half = features(y, "logspec128")
+    assert half.shape == (128, 101)
+    assert np.allclose(np.exp(half), np.exp(spec[0:256:2]) + np.exp(spec[1:256:2]), rtol=1e-3, atol=1e-8)
 
 
 def test_codec_roundtrip_keeps_length_and_changes_signal() -> None:
