@@ -44,6 +44,28 @@ def train_detector(
     Returns:
         The main detector's weights path.
     """
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread for every training path (``provscan train`` as well as ``models build``):
+    # OpenBLAS reductions inside the scikit-learn fits (the GMM's EM, the logistic regressions) sum
+    # in a thread-count-dependent order, so the same seed would write different bytes on 1, 2 or 16
+    # cores. Torch threads are set by each trainer.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _train(modality, data_dir, models_dir, seed=seed, epochs=epochs,
+                      holdout_generator=holdout_generator, baselines=baselines, **kw)
+
+
+def _train(
+    modality: str,
+    data_dir: str | Path,
+    models_dir: str | Path,
+    *,
+    seed: int,
+    epochs: int | None,
+    holdout_generator: str | None,
+    baselines: bool,
+    **kw: Any,
+) -> Path:
     mod = MODALITY_ALIASES.get(modality)
     if mod == "image":
         from detector.train.image import train_image
