@@ -33,12 +33,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from detector import media
     from detector.base import create_detector
+    from detector.errors import DetectorError
     from detector.eval.threshold import human_scores, threshold_entry
     from detector.pipeline import load_plugins
     from detector.types import MediaItem
 
     load_plugins()
-    det = create_detector(args.detector, models_dir=args.models)
+    try:
+        det = create_detector(args.detector, models_dir=args.models)
+    except DetectorError as exc:
+        print(f"{args.detector}: {exc}", file=sys.stderr)
+        return 2
     view = args.data / "corpus-view"
     if not (view / "manifest.jsonl").is_file():
         print(f"{view} has no manifest.jsonl (make the set with make_audio_set(..., evaluation=True))", file=sys.stderr)

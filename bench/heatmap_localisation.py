@@ -22,16 +22,10 @@ import numpy as np
 from tqdm import tqdm
 
 
-def inside_outside(heat: list[list[float]], box: list[int], mask: np.ndarray) -> tuple[float, float] | None:
-    """Mean heat inside / outside ``mask`` over the heatmap's box (None if either side is empty)."""
-    import cv2
-
-    x, y, w, h = box
-    m = mask[y : y + h, x : x + w]
-    hm = cv2.resize(np.asarray(heat, np.float32), (w, h), interpolation=cv2.INTER_NEAREST)
-    if m.shape != hm.shape or not m.any() or m.all():
-        return None
-    return float(hm[m].mean()), float(hm[~m].mean())
+def _summary(rows: list[dict]) -> dict[str, float | int]:
+    return {"n": len(rows), "higher_inside": sum(x["inside"] > x["outside"] for x in rows),
+            "mean_inside": float(np.mean([x["inside"] for x in rows])),
+            "mean_outside": float(np.mean([x["outside"] for x in rows]))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from detector import media
     from detector.base import create_detector
-    from detector.image.residual import render_heatmap
+    from detector.errors import DetectorError
+    from detector.eval.metrics import heat_inside_outside
+    from detector.image.residual import overlay_heatmap
     from detector.pipeline import load_plugins
     from detector.types import MediaItem
 
@@ -58,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{labels_path} not found (make the set with provscan generate)", file=sys.stderr)
         return 2
     load_plugins()
-    det = create_detector(args.detector, models_dir=args.models)
+    try:
+        det = create_detector(args.detector, models_dir=args.models)
+    except DetectorError as exc:
+        print(f"{args.detector}: {exc}", file=sys.stderr)
+        return 2
     recs = [json.loads(x) for x in labels_path.read_text("utf-8").splitlines() if x.strip()]
     recs = [r for r in recs if r.get("mask") and r.get("split") == args.split]
     if not recs:
@@ -70,22 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         img = media.load_image(path)
         f = det.analyze(MediaItem(str(path), path.name, "0" * 64, "image", "", 0), img)
         mask = cv2.imread(str(args.data / r["mask"]), cv2.IMREAD_GRAYSCALE) > 127
-        io = inside_outside(f.evidence["heatmap"], f.evidence["heatmap_box"], mask) if f.status == "ok" else None
+        io = heat_inside_outside(f.evidence["heatmap"], f.evidence["heatmap_box"], mask) if f.status == "ok" else None
         if io is not None:
             rows.append({"file": r["file"], "generator": r["generator"], "score": f.score, "inside": io[0],
                          "outside": io[1], "_f": f, "_img": img, "_mask": mask})
     per_gen: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         per_gen[row["generator"]].append(row)
-    summary = {
-        g: {"n": len(v), "higher_inside": sum(x["inside"] > x["outside"] for x in v),
-            "mean_inside": float(np.mean([x["inside"] for x in v])),
-            "mean_outside": float(np.mean([x["outside"] for x in v]))}
-        for g, v in sorted(per_gen.items())
-    }
-    summary["all"] = {"n": len(rows), "higher_inside": sum(x["inside"] > x["outside"] for x in rows),
-                      "mean_inside": float(np.mean([x["inside"] for x in rows])),
-                      "mean_outside": float(np.mean([x["outside"] for x in rows]))}
+    summary = {g: _summary(v) for g, v in sorted(per_gen.items())}
+    summary["all"] = _summary(rows)
     for g, s in summary.items():
         print(f"{g:14s} n={s['n']:3d}  heat higher inside the mask: {s['higher_inside']:3d}  "
               f"mean inside {s['mean_inside']:.3f} vs outside {s['mean_outside']:.3f}")
@@ -94,10 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         cands = sorted(per_gen[args.generator], key=lambda x: x["inside"] - x["outside"])
         example = cands[len(cands) // 2]
         f = example["_f"]
-        overlay = args.png.with_suffix(".overlay.tmp.png")
-        render_heatmap(example["_img"], f.evidence["heatmap"], overlay, box=f.evidence["heatmap_box"])
-        left = media.load_image(overlay)
-        overlay.unlink()
+        left = overlay_heatmap(example["_img"], f.evidence["heatmap"], box=f.evidence["heatmap_box"])
         right = np.repeat((example["_mask"] * 255).astype(np.uint8)[:, :, None], 3, axis=2)
         args.png.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(args.png), np.concatenate([left, right], axis=1)[:, :, ::-1])

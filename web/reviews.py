@@ -86,6 +86,32 @@ def parse_queue_args(args: Any) -> dict[str, Any]:
             "sort": sort}
 
 
+def queue_context(args: Any) -> dict[str, str]:
+    """The queue a reviewer is working (``sort``, ``label`` query args), as link parameters.
+
+    Carried from /review to a scan page and its review post, so "next pending item" follows the
+    same queue. A stale or hand-edited link must not break the review form: an invalid value is
+    dropped (the default queue), not refused as ``parse_queue_args`` does for the queue itself.
+    """
+    out = {}
+    for key in ("sort", "label"):
+        try:
+            parse_queue_args({key: args.get(key)})
+        except ServiceError:
+            continue
+        if args.get(key):
+            out[key] = str(args[key])
+    return out
+
+
+def next_pending(store: Store, after: str, context: dict[str, str]) -> str | None:
+    """Id of the first pending item of the queue ``context`` describes, other than ``after``."""
+    opts = parse_queue_args(context)
+    rows, _total = store.review_queue(state="pending", labels=opts["labels"], sort=opts["sort"], limit=1,
+                                      exclude=after)
+    return rows[0][0].id if rows else None
+
+
 def queue_item(scan: Scan, review: Review | None) -> dict[str, Any]:
     verdict = (scan.report or {}).get("verdict") or {}
     reasons = verdict.get("reasons") or []

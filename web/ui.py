@@ -15,9 +15,16 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 
 from web.errors import json_error
 from web.media import media_response, text_view
-from web.reviews import parse_queue_args, queue_view, save_review, scan_with_review
+from web.reviews import (
+    next_pending,
+    parse_queue_args,
+    queue_context,
+    queue_view,
+    save_review,
+    scan_with_review,
+)
 from worker.service import Context, ServiceError, mark_error, submit_stream
-from worker.store import FLAGGED_LABELS, QUEUE_SORTS, ApiKey
+from worker.store import ApiKey
 
 ui = Blueprint("ui", __name__)
 
@@ -119,7 +126,7 @@ def scan_page(scan_id: str):  # noqa: ANN201
         abort(404)
     # The queue the reviewer came from (its order and label filter) travels with the review post,
     # so "next pending item" follows that queue rather than the default one.
-    return render_template("scan.html", scan_id=scan_id, filename=scan.filename, queue=_queue_params(request.args))
+    return render_template("scan.html", scan_id=scan_id, filename=scan.filename, queue=queue_context(request.args))
 
 
 @ui.get("/ui/scans/<scan_id>.json")
@@ -149,29 +156,11 @@ def scan_review(scan_id: str):  # noqa: ANN201
     if not _same_origin_json():
         return json_error("forbidden", "send the review as application/json from this site", 403)
     review = save_review(ctx().store, scan_id, request.get_json(silent=True), _reviewer_name())
-    # Working a queue: hand back the next pending item of the same queue (order and label filter
-    # as on the /review page the reviewer came from) so the reviewer can go straight on.
-    params = _queue_params(request.args)
-    opts = parse_queue_args(params)
-    rows, _total = ctx().store.review_queue(state="pending", labels=opts["labels"], sort=opts["sort"], limit=1,
-                                            exclude=scan_id)
-    nxt = rows[0][0].id if rows else None
+    # Working a queue: hand back the next pending item of the queue the reviewer came from.
+    context = queue_context(request.args)
+    nxt = next_pending(ctx().store, scan_id, context)
     return jsonify({"review": review,
-                    "next_pending": url_for("ui.scan_page", scan_id=nxt, **params) if nxt else None}), 201
-
-
-def _queue_params(args: Any) -> dict[str, str]:
-    """The valid queue parameters (``sort``, ``label``) among ``args``; others are dropped.
-
-    A stale or hand-edited link must not break the review form, so an unknown value is ignored
-    (the default queue) rather than refused.
-    """
-    out = {}
-    if args.get("sort") in QUEUE_SORTS:
-        out["sort"] = args["sort"]
-    if args.get("label") in FLAGGED_LABELS:
-        out["label"] = args["label"]
-    return out
+                    "next_pending": url_for("ui.scan_page", scan_id=nxt, **context) if nxt else None}), 201
 
 
 @ui.get("/review")

@@ -219,6 +219,25 @@ def compute_metrics(
     )
 
 
+def heat_inside_outside(
+    heatmap: Any, box: list[int] | tuple[int, ...], mask: np.ndarray
+) -> tuple[float, float] | None:
+    """Localisation of a heatmap: its mean inside / outside a true edit ``mask`` over ``box``.
+
+    ``heatmap`` is a detector's per-cell grid covering ``box`` = ``[x, y, w, h]`` of the image
+    (``evidence["heatmap"]`` / ``["heatmap_box"]``); it is resized to the box (nearest cell) and
+    compared with ``mask`` (bool, image-sized). None when the box holds only one side of the mask.
+    """
+    import cv2
+
+    x, y, w, h = box
+    m = np.asarray(mask, bool)[y : y + h, x : x + w]
+    hm = cv2.resize(np.asarray(heatmap, np.float32), (w, h), interpolation=cv2.INTER_NEAREST)
+    if m.shape != hm.shape or not m.any() or m.all():
+        return None
+    return float(hm[m].mean()), float(hm[~m].mean())
+
+
 def _plt() -> Any:
     import matplotlib
 

@@ -244,25 +244,20 @@ def _rgb(img: np.ndarray) -> np.ndarray:
     return a.astype(np.uint8, copy=False)
 
 
-def render_heatmap(
+def overlay_heatmap(
     image: np.ndarray,
     heatmap: list[list[float]] | np.ndarray,
-    out: str | Path,
     *,
     box: list[int] | None = None,
     alpha: float = 0.45,
-) -> Path:
-    """Overlay a detector heatmap (P(synthetic) per cell) on the image and save a PNG.
+) -> np.ndarray:
+    """The image with a detector heatmap (P(synthetic) per cell) blended over ``box``, RGB uint8.
 
     Args:
         image: HxWx3 uint8 RGB (the analysed image).
         heatmap: 2-D list from ``evidence["heatmap"]``.
-        out: PNG path.
         box: ``evidence["heatmap_box"]`` ``[x, y, w, h]``: the region the heatmap covers.
         alpha: Overlay opacity.
-
-    Returns:
-        The PNG path.
     """
     import cv2
 
@@ -274,9 +269,23 @@ def render_heatmap(
     region = img[y : y + h, x : x + w].astype(np.float32)
     img[y : y + h, x : x + w] = np.clip((1 - alpha) * region + alpha * colour, 0, 255).astype(np.uint8)
     cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), (255, 255, 255), 1)
+    return img
+
+
+def render_heatmap(
+    image: np.ndarray,
+    heatmap: list[list[float]] | np.ndarray,
+    out: str | Path,
+    *,
+    box: list[int] | None = None,
+    alpha: float = 0.45,
+) -> Path:
+    """``overlay_heatmap`` saved as a PNG at ``out``; returns the path."""
+    import cv2
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out), img[:, :, ::-1])
+    cv2.imwrite(str(out), overlay_heatmap(image, heatmap, box=box, alpha=alpha)[:, :, ::-1])
     return out
 
 

@@ -24,6 +24,7 @@ from detector import media
 from detector.audio.cnn import KIND as CNN_KIND
 from detector.audio.cnn import SegmentCNNDetector, build_net
 from detector.audio.features import (
+    FRONTS,
     SEG_FRAMES,
     SR,
     active_windows,
@@ -184,7 +185,7 @@ def train_audio(
     holdout_generator: str | None = None,
     baselines: bool = True,
     copies: int = 2,
-    front: str = "lfcc",
+    front: str = "logspec128",
     threads: int | None = None,
     match_history: bool = True,
     lowpass_hz: float | None = None,
@@ -202,7 +203,8 @@ def train_audio(
         holdout_generator: Generator (family) kept out of training and reported on test.
         baselines: Also fit the LFCC-GMM baseline.
         copies: Augmented copies of each training clip.
-        front: CNN front end (``detector.audio.features.FRONTS``).
+        front: CNN front end (``detector.audio.features.FRONTS``); the default is the shipped
+            recipe's, so ``provscan train audio`` trains the same kind of model as ``make models``.
         threads: torch threads (None: 2, or 1 on an oversubscribed machine).
         match_history: Give synthetic training copies the codec histories of the real training
             clips (same distribution), so a codec the real sources shipped in is no label cue.
@@ -216,6 +218,8 @@ def train_audio(
     Returns:
         The main detector's weights path.
     """
+    if front not in FRONTS:
+        raise ValueError(f"unknown audio front end {front!r} (one of {', '.join(FRONTS)})")
     started = time.perf_counter()
     models_dir = Path(models_dir)
     rng = seed_everything(seed)

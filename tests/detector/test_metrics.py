@@ -11,6 +11,7 @@ from detector.eval.metrics import (
     compute_metrics,
     det_curve,
     eer,
+    heat_inside_outside,
     plot_det,
     plot_reliability,
     plot_roc,
@@ -101,3 +102,13 @@ def test_platt_is_monotone_and_calibrates(rng: np.random.Generator) -> None:
     sep = fit_platt([-1, -1, 1, 1], [0, 0, 1, 1])
     assert 0 < sep(-1) < 0.5 < sep(1) < 1
     assert Platt.from_dict(cal.to_dict()) == cal
+
+
+def test_heatmap_inside_outside_compares_the_mask_region_of_the_box() -> None:
+    # bench/heatmap_localisation's measure: a 2x2 heatmap over the box [2, 0, 4, 4] of a 4x6 image,
+    # hot top-left cell; the mask covers exactly that cell's 2x2 pixels.
+    mask = np.zeros((4, 6), bool)
+    mask[0:2, 2:4] = True
+    assert heat_inside_outside([[1.0, 0.0], [0.0, 0.0]], [2, 0, 4, 4], mask) == (1.0, 0.0)
+    assert heat_inside_outside([[0.0, 1.0], [1.0, 1.0]], [2, 0, 4, 4], mask) == (0.0, 1.0)
+    assert heat_inside_outside([[1.0, 1.0], [1.0, 1.0]], [2, 0, 4, 4], np.zeros((4, 6), bool)) is None

@@ -28,8 +28,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
     root = tmp_path_factory.mktemp("audtrain")
     data = make_audio_dataset(root / "data", n_sources=5, per_source=1, seed=0)
-    # The shipped recipe's front end, so the path tested is the one the committed weights use.
-    train_detector("voice", data, root / "models", seed=0, epochs=1, copies=1, front=AUDIO_RECIPE["train"]["front"])
+    # train_detector's default front end (what `provscan train audio` uses); the registry test
+    # checks it is the shipped recipe's, so the path tested is the one the committed weights use.
+    train_detector("voice", data, root / "models", seed=0, epochs=1, copies=1)
     return data, root / "models"
 
 
@@ -37,6 +38,8 @@ def test_registry_findings_with_segments(trained: tuple[Path, Path]) -> None:
     data, models = trained
     y, sr = load_audio(next((data / "synthetic").glob("*.wav")))
     item = MediaItem("x.wav", "x.wav", "0" * 64, "audio", "audio/wav", 1)
+    cnn_card = yaml.safe_load((models / "detectors" / "audio-lfcc-cnn.yaml").read_text())
+    assert cnn_card["config"]["front"] == AUDIO_RECIPE["train"]["front"]
     for name in ("audio-lfcc-cnn", "audio-lfcc-gmm"):
         card = yaml.safe_load((models / "detectors" / f"{name}.yaml").read_text())
         assert card["sample_rate"] == 16000 and card["seed"] == 0
@@ -178,3 +181,8 @@ def test_history_matching_is_recorded_in_the_card(tmp_path: Path) -> None:
     assert "codec history" in card["augmentation"] and card["config"]["lowpass_hz"] == 7000.0
     y, sr = load_audio(next((data / "synthetic").glob("*.wav")))
     assert 0.0 <= DETECTORS.create("audio-lfcc-cnn", models_dir=tmp_path / "models").score((y, sr)) <= 1.0
+
+
+def test_unknown_front_end_is_refused_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown audio front end 'mfcc'"):
+        train_detector("audio", tmp_path / "no-such-set", tmp_path / "models", front="mfcc")

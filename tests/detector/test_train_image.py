@@ -115,27 +115,35 @@ def test_image_score_mean_topk_and_mixture() -> None:
     assert image_score(m, [0.25, 1.0]) == 2.5
 
 
-def test_synthetic_patches_get_the_real_photos_codec_histories(tmp_path: Path) -> None:
+def test_synthetic_patches_get_the_real_photos_codec_histories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Real photos arrive with WebP/JPEG histories, generated items as PNG: with history matching
-    # every synthetic patch first gets a codec drawn from the real photos' codecs, and real patches
-    # are exactly what they were without it.
+    # every synthetic patch first gets a codec drawn from the real photos' codecs (the real codec
+    # still runs; the wrapper only records the calls), and real patches never do.
+    from detector.train import image as train_image_mod
     from detector.train.augment import image_history, webp
     from detector.train.data import Record
-    from detector.train.image import _epoch_patches, real_histories
 
     recs = [Record(tmp_path / n, lab, "real" if lab == 0 else "synthetic", "image", None, "x", n, "train")
             for n, lab in (("a.webp", 0), ("b.JPG", 0), ("c.png", 0), ("d.png", 1))]
-    assert real_histories(recs) == ["webp", "jpeg", "none"]
+    assert train_image_mod.real_histories(recs) == ["webp", "jpeg", "none"]
     img = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
     assert np.array_equal(image_history(img, "none", np.random.default_rng(0)), img)
     lossy = image_history(img, "webp", np.random.default_rng(0))
-    assert not np.array_equal(lossy, img) and np.array_equal(lossy, webp(img, int(np.random.default_rng(0).integers(70, 96))))
+    assert np.array_equal(lossy, webp(img, int(np.random.default_rng(0).integers(70, 96))))
     with pytest.raises(ValueError, match="unknown image history"):
         image_history(img, "gif", np.random.default_rng(0))
 
-    smooth = np.repeat(np.linspace(0, 255, 300, dtype=np.uint8)[None, :, None], 300, 0).repeat(3, 2)
-    data = [(smooth, None, 0), (smooth.copy(), None, 1)]
-    plain, y = _epoch_patches(data, np.random.default_rng(3), 4, 96)
-    matched, y2 = _epoch_patches(data, np.random.default_rng(3), 4, 96, ["webp"])
+    seen: list[tuple[int, str]] = []
+    real_fn = train_image_mod.image_history
+    monkeypatch.setattr(train_image_mod, "image_history",
+                        lambda x, h, rng: seen.append((int(x[0, 0, 0]), h)) or real_fn(x, h, rng))
+    # Real pixels are 0, synthetic 200: the recorded first pixel says whose region got a history.
+    real, synth = np.zeros((300, 300, 3), np.uint8), np.full((300, 300, 3), 200, np.uint8)
+    data = [(real, None, 0), (synth, None, 1)]
+    plain, y = train_image_mod._epoch_patches(data, np.random.default_rng(3), 4, 96)
+    assert seen == []
+    matched, y2 = train_image_mod._epoch_patches(data, np.random.default_rng(3), 4, 96, ["webp", "jpeg"])
     assert np.array_equal(y, y2) and np.array_equal(plain[y == 0], matched[y == 0])
-    assert not np.array_equal(plain[y == 1], matched[y == 1])
+    assert len(seen) == int((y == 1).sum()) and {px for px, _ in seen} == {200}
+    assert {h for _, h in seen} <= {"webp", "jpeg"}
+
