@@ -4,10 +4,11 @@ Scores every human clip in the test split of an evaluation set's corpus view (``
 evaluation=True)`` writes one), fits the pooled threshold exactly as ``provscan threshold`` would,
 then reports per real source the share of clips flagged at it, and the share of the set's synthetic
 test clips caught. A threshold is only worth publishing when no source is far above the target.
-Writes JSON; writes nothing into any card.
+``--unseen-corpus`` also scores every clip of the telephone voices (``PHONE_REAL``) of the speech
+corpus at that threshold; they are not part of the fit. Writes JSON; writes nothing into any card.
 
     python -m bench.audio_threshold_check --models models --data data/datasets/audio-eval-seed1 \\
-        --out docs/eval/audio_confound/threshold_check.json
+        --unseen-corpus data/corpus-audio --out docs/eval/audio_confound/threshold_check.json
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detector", default="audio-lfcc-cnn")
     ap.add_argument("--fpr", type=float, default=0.01)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--unseen-corpus", type=Path, help="speech corpus holding the telephone voices (checked, not fitted)")
     args = ap.parse_args(argv)
 
     from detector import media
@@ -63,6 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         f = det.analyze(MediaItem(str(path), path.name, "0" * 64, "audio", "", 0), media.load_audio(path))
         if f.status == "ok" and f.score is not None:
             caught.append(f.score >= thr)
+    unseen: dict[str, list[float]] = defaultdict(list)
+    if args.unseen_corpus:
+        from generators.corpus import load_manifest
+        from worker.audio_recipe import PHONE_REAL
+
+        clips = [c for c in load_manifest(args.unseen_corpus) if c.source in PHONE_REAL]
+        for c in tqdm(clips, desc="telephone voices", unit="clip", file=sys.stderr):
+            try:
+                unseen[c.source].append(det.score(media.load_audio(args.unseen_corpus / c.path)))
+            except DetectorError as exc:  # e.g. a clip too short to score: counted as skipped
+                print(f"{c.id}: {exc}", file=sys.stderr)
     result = {
         "detector": args.detector,
         "threshold_pooled": entry,
@@ -71,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         "per_source": {
             src: {"n": len(v), "fpr_at_threshold": float(np.mean(np.asarray(v) >= thr)), "max": float(max(v))}
             for src, v in sorted(by_source.items())
+        },
+        "unseen_sources_not_fitted": {
+            src: {"n": len(v), "fpr_at_threshold": float(np.mean(np.asarray(v) >= thr)), "max": float(max(v))}
+            for src, v in sorted(unseen.items())
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -806,8 +806,9 @@ def asterisk_transcripts(text: str) -> dict[str, str]:
     return out
 
 
-def _g722_to_flac(path: Path) -> bytes:
-    """Decode a raw G.722 file to 16 kHz mono FLAC (lossless copy of the decoded signal).
+def _decode_to_flac(path: Path, fmt: str, rate: int) -> bytes:
+    """Decode a raw telephony file (``fmt``: ffmpeg demuxer, e.g. ``g722``, ``gsm``) to mono FLAC at
+    ``rate`` Hz: a lossless copy of the decoded signal, its codec history stays in the samples.
 
     Written to a file, not a pipe: ffmpeg can only fill in FLAC's total sample count by seeking.
     """
@@ -815,7 +816,7 @@ def _g722_to_flac(path: Path) -> bytes:
 
     exe = shutil.which("ffmpeg")
     if not exe:
-        raise SourceUnavailableError("ffmpeg not found: needed to decode the G.722 asterisk prompts")
+        raise SourceUnavailableError(f"ffmpeg not found: needed to decode the {fmt} asterisk prompts")
     with tempfile.TemporaryDirectory() as td:
         out = Path(td) / "x.flac"
         res = subprocess.run(
@@ -825,13 +826,15 @@ def _g722_to_flac(path: Path) -> bytes:
                 "-loglevel",
                 "error",
                 "-f",
-                "g722",
+                fmt,
+                # Raw GSM has no header: its 8 kHz rate must be given; G.722's demuxer knows its own.
+                *(["-ar", str(rate)] if fmt == "gsm" else []),
                 "-i",
                 str(path),
                 "-ac",
                 "1",
                 "-ar",
-                "16000",
+                str(rate),
                 "-c:a",
                 "flac",
                 str(out),
@@ -846,8 +849,8 @@ def _g722_to_flac(path: Path) -> bytes:
         return out.read_bytes()
 
 
-def _g722_to_flac_cached(ctx: SourceContext, path: Path) -> bytes:
-    """:func:`_g722_to_flac` through a cache keyed by the G.722 bytes' sha256.
+def _decode_to_flac_cached(ctx: SourceContext, path: Path, fmt: str = "g722", rate: int = 16000) -> bytes:
+    """:func:`_decode_to_flac` through a cache keyed by the coded file's sha256.
 
     One ffmpeg process per clip made the ~2,600 asterisk clips cost minutes per corpus build, and
     the main and the speech corpus both decode them; the cache sits beside the package cache.
@@ -855,10 +858,10 @@ def _g722_to_flac_cached(ctx: SourceContext, path: Path) -> bytes:
     import hashlib
 
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    cached = ctx.cache / "decoded-g722" / f"{digest}.flac"
+    cached = ctx.cache / f"decoded-{fmt}" / f"{digest}.flac"
     if cached.is_file():
         return cached.read_bytes()
-    data = _g722_to_flac(path)
+    data = _decode_to_flac(path, fmt, rate)
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(f".{os.getpid()}.part")
     tmp.write_bytes(data)
@@ -891,7 +894,7 @@ def _asterisk(lang: str) -> Callable[[SourceContext], Iterator[RawItem]]:
             if path.stat().st_size < ASTERISK_MIN_S * 8000:  # G.722 is 64 kbit/s = 8000 bytes/s
                 continue
             try:
-                data = _g722_to_flac_cached(ctx, path)
+                data = _decode_to_flac_cached(ctx, path)
             except (ValueError, subprocess.TimeoutExpired) as exc:
                 ctx.log(f"corpus: asterisk {lang}: skipped {rel}: {exc}")
                 continue
@@ -914,6 +917,84 @@ def _asterisk(lang: str) -> Callable[[SourceContext], Iterator[RawItem]]:
     src.__doc__ = (
         f"asterisk-core-sounds-{lang}-g722: studio-recorded PBX prompts ({speaker}), G.722 decoded to FLAC."
     )
+    return src
+
+
+# Telephone-band human speech: three more asterisk voice-prompt packages, recorded and shipped at
+# 8 kHz (the rate of a phone call), each one speaker not in the core sounds above. They give the
+# audio detector unseen voices *and* an unseen channel: deepfake voices reach moderators as phone
+# calls and voicemail. The files are kept at 8 kHz; their codec history stays in the samples.
+PHONE_VOICES: dict[str, dict[str, str]] = {
+    # source name: package, folder under usr/share/asterisk/sounds, language, speaker, licence, coding
+    "phone-it": {
+        "package": "asterisk-prompt-it-menardi-wav",
+        "folder": "it_IT_f_Menardi",
+        "language": "it",
+        "speaker": "Paola Dal Zot (recorded by Marco Menardi)",
+        "licence": "CC-BY-SA-3.0",
+        "coding": "wav",
+    },
+    "phone-fr": {
+        "package": "asterisk-prompt-fr-armelle",
+        "folder": "fr",
+        "language": "fr",
+        "speaker": "Armelle Desjardins",
+        "licence": "LicenseRef-BSD-style-no-endorsement (Michel Gutierrez 2006; debian/copyright)",
+        "coding": "gsm",
+    },
+    "phone-es": {
+        "package": "asterisk-prompt-es-co",
+        "folder": "es",
+        "language": "es",
+        "speaker": "July E. Jimenez (Avatar Ltda., Colombian Spanish)",
+        "licence": "GPL-2.0-only",
+        "coding": "gsm",
+    },
+}
+PHONE_SR = 8000
+
+
+def _phone(name: str) -> Callable[[SourceContext], Iterator[RawItem]]:
+    v = PHONE_VOICES[name]
+    history = "8 kHz PCM (as shipped)" if v["coding"] == "wav" else "8 kHz GSM 06.10 (decoded to FLAC by ffmpeg)"
+
+    def src(ctx: SourceContext) -> Iterator[RawItem]:
+        root = ctx.package(v["package"]) / "usr/share/asterisk/sounds" / v["folder"]
+        for path in sorted(root.rglob(f"*.{v['coding']}")):
+            rel = path.relative_to(root).with_suffix("").as_posix()  # digits/7, vm-deleted
+            if rel.startswith("silence/") or "beep" in rel or "tone" in rel:
+                continue
+            try:
+                if v["coding"] == "wav":
+                    import soundfile as sf
+
+                    info = sf.info(str(path))
+                    if info.duration < ASTERISK_MIN_S:
+                        continue
+                    data, src_path, ext = None, path, ".wav"
+                else:
+                    # GSM 06.10 is 33 bytes per 20 ms frame.
+                    if path.stat().st_size < ASTERISK_MIN_S * 50 * 33:
+                        continue
+                    data, src_path, ext = _decode_to_flac_cached(ctx, path, "gsm", PHONE_SR), None, ".flac"
+            except (ValueError, RuntimeError, subprocess.TimeoutExpired) as exc:
+                ctx.log(f"corpus: {name}: skipped {rel}: {exc}")
+                continue
+            folder = rel.split("/")[0] if "/" in rel else rel.split("-")[0]
+            yield RawItem(
+                name=rel.replace("/", "-") + ext,
+                modality="audio",
+                group=f"{name}:{folder}",  # one speaker: prompt families never straddle splits
+                origin=f"usr/share/asterisk/sounds/{v['folder']}/{rel}.{v['coding']}",
+                licence=v["licence"],
+                package=v["package"],
+                data=data,
+                src=src_path,
+                language=v["language"],
+                meta={"speaker": v["speaker"], "codec_history": history, "channel": "telephone 8 kHz"},
+            )
+
+    src.__doc__ = f"{v['package']}: telephone-band (8 kHz) PBX prompts spoken by {v['speaker']}."
     return src
 
 
@@ -1007,6 +1088,7 @@ SOURCES: dict[str, Source] = {
         Source("fillets-nl", "audio", True, src_fillets_nl),
         Source("alsa", "audio", True, src_alsa),
         *(Source(f"asterisk-{lang}", "audio", True, _asterisk(lang)) for lang in ASTERISK_VOICES),
+        *(Source(name, "audio", True, _phone(name)) for name in PHONE_VOICES),
         Source("fortunes", "text", True, src_fortunes),
         Source("wordnet", "text", True, src_wordnet),
         Source("jargon", "text", True, src_jargon),

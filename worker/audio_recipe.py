@@ -12,7 +12,10 @@ histories, makes the synthetic class speak those languages too, and keeps whole 
 * real asterisk clips are tagged ``codec_history: g722`` so the trainer gives synthetic copies the
   same codec histories as the real ones (``detector.train.audio``);
 * an evaluation set from a *test view*: the test split of the training sources plus every clip of
-  the held-out sources, made with another seed; all of it is split ``test``.
+  the held-out sources, made with another seed; all of it is split ``test``;
+* a telephone evaluation set (``make_phone_set``): the three 8 kHz asterisk prompt voices
+  (``PHONE_REAL``, never in training or in the set above) against that set's synthetic clips put
+  through the same telephone codings (8 kHz GSM 06.10 or PCM).
 """
 
 from __future__ import annotations
@@ -26,10 +29,23 @@ from pathlib import Path
 from typing import Any
 
 HELDOUT_REAL = ("alsa", "asterisk-it")
+# Telephone-band voices (8 kHz asterisk prompt packages): evaluation only, in their own set, so
+# the wideband held-out set above stays what it was.
+PHONE_REAL = ("phone-it", "phone-fr", "phone-es")
 SMALL_HELDOUT = ("alsa",)
 MIN_SECONDS = 0.3  # 8 clips: every one goes into the evaluation set, not a sample
 TWIN_LANGUAGES = ("cs", "nl", "es", "fr", "ru", "en")
 CODEC_HISTORY = {"asterisk": "g722"}  # corpus source prefix -> codec the files shipped in
+
+
+def in_train_view(c: Any) -> bool:
+    """Corpus items the training set may use: every source but the held-out and telephone voices."""
+    return c.source not in HELDOUT_REAL and c.source not in PHONE_REAL
+
+
+def in_eval_view(c: Any) -> bool:
+    """Corpus items of the wideband held-out set: test split of the training sources + held-out voices."""
+    return c.source not in PHONE_REAL and (c.source in HELDOUT_REAL or c.split == "test")
 
 
 def corpus_view(corpus: Path, dest: Path, keep: Callable[[Any], bool], *, split: str | None = None) -> int:
@@ -187,13 +203,7 @@ def make_audio_set(
     out.mkdir(parents=True, exist_ok=True)
     view = out / "corpus-view"
 
-    def held(c: Any) -> bool:
-        return c.source in HELDOUT_REAL
-
-    if evaluation:
-        corpus_view(corpus, view, lambda c: held(c) or c.split == "test", split="test")
-    else:
-        corpus_view(corpus, view, lambda c: not held(c))
+    corpus_view(corpus, view, in_eval_view if evaluation else in_train_view, split="test" if evaluation else None)
     generate_dataset(
         modality="voice",
         count=count,
@@ -232,3 +242,66 @@ def train_prompts(data: Path) -> set[str]:
     """TTS prompts of a training set's synthetic items (to keep them out of evaluation)."""
     recs = [json.loads(line) for line in (data / "labels.jsonl").read_text("utf-8").splitlines() if line]
     return {r["prompt"] for r in recs if r.get("label") != "real" and r.get("prompt")}
+
+
+def make_phone_set(corpus: Path, eval_set: Path, out: Path, *, per_source: int = 120, seed: int = 1) -> Path:
+    """Telephone-band evaluation set: unseen 8 kHz human voices vs synthetic speech on the same channel.
+
+    Real: ``per_source`` clips (seeded sample, any split: none was trained on) of each
+    ``PHONE_REAL`` voice, as shipped (8 kHz PCM or GSM decoded losslessly). Synthetic: every
+    synthetic clip of ``eval_set`` (a held-out set from ``make_audio_set(evaluation=True)``),
+    each put through the coding of the real voice it is paired with in turn (GSM for the two GSM
+    voices, 8 kHz PCM for the other) and stored as 8 kHz FLAC like the decoded GSM clips: both
+    classes reach the detector through the same channel and decoder.
+
+    Args:
+        corpus: Speech corpus holding the ``PHONE_REAL`` sources.
+        eval_set: Held-out evaluation set whose synthetic clips are reused.
+        out: Dataset folder (replaced).
+        per_source: Real clips per telephone voice.
+        seed: Sample seed.
+    """
+    import numpy as np
+    import soundfile as sf
+
+    from detector import media
+    from detector.train.augment import codec_roundtrip
+    from generators.corpus import load_manifest
+
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    rng = random.Random(f"phone:{seed}")
+    recs: list[dict[str, Any]] = []
+    codings: list[tuple[str, str]] = []  # (source, codec) each synthetic clip is paired with in turn
+    for source in PHONE_REAL:
+        clips = sorted((c for c in load_manifest(corpus) if c.source == source), key=lambda c: c.id)
+        if not clips:
+            raise ValueError(f"{corpus} has no {source} clips: build the speech corpus with it")
+        for c in rng.sample(clips, min(per_source, len(clips))):
+            rel = Path("real") / source / Path(c.path).name
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(corpus / c.path, out / rel)
+            recs.append(
+                {"index": len(recs), "file": rel.as_posix(), "label": "real", "modality": "voice",
+                 "generator": None, "source": c.id, "split": "test", "language": c.language,
+                 "licence": c.licence, "channel": source}
+            )
+        codings.append((source, "pcm8k" if str(clips[0].path).endswith(".wav") else "gsm"))
+    syn = [
+        json.loads(line)
+        for line in (eval_set / "labels.jsonl").read_text("utf-8").splitlines()
+        if line and json.loads(line)["label"] != "real"
+    ]
+    for k, r in enumerate(syn):
+        source, codec = codings[k % len(codings)]
+        y, sr = media.load_audio(eval_set / r["file"])
+        y8 = codec_roundtrip(np.asarray(y, np.float32), sr, codec, out_sr=8000)
+        rel = Path("synthetic") / f"{k:05d}.flac"
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(out / rel, np.clip(y8, -1, 1), 8000, "PCM_16")
+        recs.append({**r, "index": len(recs), "file": rel.as_posix(), "split": "test", "channel": f"{source} ({codec})"})
+    with open(out / "labels.jsonl", "w", encoding="utf-8") as fh:
+        for r in recs:
+            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+    return out

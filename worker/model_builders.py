@@ -112,11 +112,14 @@ def image_detector(models_dir: Path, *, seed: int = 0) -> Path:
 # Audio: its own recipe (worker/audio_recipe.py, issue #5): real speech in 6 languages from 4
 # packages, language-matched TTS twins, codec-history matching, two real sources held out.
 AUDIO_SOURCES = ("fillets-cs", "fillets-nl", "alsa", "asterisk-en", "asterisk-es", "asterisk-fr", "asterisk-it",
-                 "asterisk-ru")
+                 "asterisk-ru", "phone-it", "phone-fr", "phone-es")
 # front "logspec128" (62.5 Hz log spectrogram) instead of 20 LFCC: chosen on the training set's val
 # split among lfcc / logspec / logspec128 / logspec + stride-2 stem (docs/eval/README.md, Audio).
+# p_phone 0.2: a fifth of the training copies of both classes go through a telephone channel (8 kHz
+# GSM / G.711 / PCM), chosen on val among 0 / 0.2 / 0.4 (docs/eval/README.md, Telephone speech).
 AUDIO_RECIPE = {"count": 600, "twins_per_language": 20,
-                "train": {"epochs": 30, "copies": 2, "active_db": 20.0, "threads": 1, "front": "logspec128"}}
+                "train": {"epochs": 30, "copies": 2, "active_db": 20.0, "threads": 1, "front": "logspec128",
+                          "p_phone": 0.2}}
 
 
 def audio_corpus(seed: int = 0) -> Path:

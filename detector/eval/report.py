@@ -133,7 +133,8 @@ def evaluate(
         data_dir: Dataset folder with ``labels.jsonl``.
         out_dir: Where ``results.json``, ``summary.md`` and the plots go.
         robustness: Also score every item after each transform (images: JPEG 95/75/50, WebP 75, resize
-            0.5; audio: Ogg and MP3 at 64 kbit/s, white noise at 20 dB SNR), both classes.
+            0.5; audio: Ogg and MP3 at 64 kbit/s, white noise at 20 dB SNR, an 8 kHz GSM phone
+            channel), both classes.
         models_dir: Models root for names.
         split: Which split counts as held out (``test``; ``all`` for every item — only honest for
             data from another source than training).

@@ -66,12 +66,18 @@ def codec_history(rec: Record) -> str:
 
 
 def _augmented(
-    clips: list[np.ndarray], seed: int, copies: int, histories: list[list[str]] | None = None
+    clips: list[np.ndarray],
+    seed: int,
+    copies: int,
+    histories: list[list[str]] | None = None,
+    *,
+    p_phone: float = 0.0,
 ) -> list[np.ndarray]:
     """``copies`` augmented versions of every clip (ffmpeg runs in 2 threads).
 
     ``histories[i]`` lists the codec histories clip ``i``'s copies may be given before the
-    label-blind augmentation (empty: none); the draw is seeded per copy.
+    label-blind augmentation (empty: none); the draw is seeded per copy. ``p_phone``: share of
+    copies (either class) put through a telephone channel (``augment_audio``).
     """
     jobs = [(i, c) for i in range(len(clips)) for c in range(copies)]
 
@@ -82,7 +88,7 @@ def _augmented(
         pool = histories[i] if histories else []
         if pool:
             y = history_roundtrip(y, SR, str(pool[int(rng.integers(len(pool)))]), rng)
-        return augment_audio(y, SR, rng)
+        return augment_audio(y, SR, rng, p_phone=p_phone)
 
     with ThreadPoolExecutor(2) as ex:
         return list(
@@ -192,6 +198,7 @@ def train_audio(
     active_db: float | None = None,
     width: int = 16,
     stem_stride: int = 1,
+    p_phone: float = 0.2,
 ) -> Path:
     """Train ``audio-lfcc-cnn`` (and, with ``baselines``, ``audio-lfcc-gmm``).
 
@@ -214,6 +221,8 @@ def train_audio(
             (speech, not pauses); None: every window.
         width: CNN base width (channels of the first block).
         stem_stride: Frequency stride of the CNN's first conv (2 halves the cost of a 257-bin front).
+        p_phone: Share of training copies of both classes given a telephone channel (8 kHz GSM,
+            mu-law, A-law or PCM), so phone-band speech is not out of distribution.
 
     Returns:
         The main detector's weights path.
@@ -229,7 +238,9 @@ def train_audio(
     train_y, val_y, test_y = dec(tr, "train"), dec(va, "val"), dec(te, "test")
     real_hist = [codec_history(r) for r in tr if r.label == 0]
     hist = [real_hist if (match_history and r.label == 1) else [] for r in tr]
-    aug = _augmented(train_y, seed, copies, hist)
+    if not 0.0 <= p_phone <= 1.0:
+        raise ValueError(f"p_phone must be in 0..1, not {p_phone}")
+    aug = _augmented(train_y, seed, copies, hist, p_phone=p_phone)
     if lowpass_hz:
         aug = [lowpass(y, lowpass_hz) for y in aug]
     aug_labels = np.repeat([r.label for r in tr], copies)
@@ -242,7 +253,8 @@ def train_audio(
         if match_history
         else "no codec-history matching",
         "augmentation_label_blind": "gain -6..+3 dB, noise 10-40 dB SNR (p=0.3), then (p=0.5) "
-        "Ogg/MP3 32-128 kbit/s (0.4/0.4) or G.722 (0.2)",
+        "Ogg/MP3 32-128 kbit/s (0.4/0.4) or G.722 (0.2)"
+        + (f", then (p={p_phone:g}) a telephone channel: 8 kHz GSM / mu-law / A-law / PCM" if p_phone else ""),
     }
     feats = [features(y, front) for y in tqdm(aug, desc="features", file=sys.stderr, leave=False)]
     keep = None

@@ -124,35 +124,62 @@ def _ffmpeg() -> str:
     return exe
 
 
-CODECS = ("ogg", "mp3", "g722")
+CODECS = ("ogg", "mp3", "g722", "gsm", "mulaw", "alaw", "pcm8k")
+# Telephone codecs run at 8 kHz whatever ``sr`` is: GSM 06.10 full rate (13 kbit/s, mobile networks
+# and PBX voicemail), G.711 mu-law / A-law (landlines, VoIP), or plain 8 kHz PCM (the band limit alone).
+PHONE_CODECS = ("gsm", "mulaw", "alaw", "pcm8k")
+_FIXED_RATE = {"g722": 16000, "gsm": 8000, "mulaw": 8000, "alaw": 8000, "pcm8k": 8000}
+_ENCODER = {
+    "ogg": ["-c:a", "libvorbis"],
+    "mp3": ["-c:a", "libmp3lame"],
+    "g722": ["-c:a", "g722"],
+    "gsm": ["-c:a", "libgsm"],
+    "mulaw": ["-c:a", "pcm_mulaw"],
+    "alaw": ["-c:a", "pcm_alaw"],
+    "pcm8k": ["-c:a", "pcm_s16le"],
+}
+# G.722 and G.711 in a WAV container; GSM as raw 06.10 frames (what the asterisk .gsm prompts are).
+_CONTAINER = {"ogg": "ogg", "mp3": "mp3", "gsm": "gsm"}
 
 
 def codec_roundtrip(
-    y: np.ndarray, sr: int, codec: str, *, bitrate_k: int = 64, codec_sr: int | None = None
+    y: np.ndarray,
+    sr: int,
+    codec: str,
+    *,
+    bitrate_k: int = 64,
+    codec_sr: int | None = None,
+    out_sr: int | None = None,
 ) -> np.ndarray:
-    """Encode mono float audio with ffmpeg (``ogg`` Vorbis, ``mp3`` or ``g722``) and decode it back.
+    """Encode mono float audio with ffmpeg (one of ``CODECS``) and decode it back.
 
     Args:
         y: float32 mono in -1..1.
         sr: Sample rate.
-        codec: "ogg", "mp3" or "g722" (G.722 is fixed at 16 kHz / 64 kbit/s; ``bitrate_k`` ignored).
+        codec: "ogg", "mp3", "g722" (fixed at 16 kHz / 64 kbit/s) or a telephone codec of
+            ``PHONE_CODECS`` (fixed at 8 kHz); ``bitrate_k`` only applies to Ogg and MP3.
         bitrate_k: Target bitrate in kbit/s.
         codec_sr: Rate to encode at (None: ``sr``); e.g. 22050 to mimic a 22.05 kHz Vorbis source.
+        out_sr: Rate to decode to (None: ``sr``); e.g. 8000 to keep a phone coding at its own rate.
 
     Returns:
-        float32 mono of the same length at ``sr`` (codec delay trimmed/padded).
+        float32 mono at ``out_sr`` of the input's duration (codec delay trimmed/padded).
     """
     import soundfile as sf
 
     if codec not in CODECS:
         raise ValueError(f"unknown codec {codec!r} (one of {CODECS})")
-    enc = {"ogg": ["-c:a", "libvorbis"], "mp3": ["-c:a", "libmp3lame"], "g722": ["-c:a", "g722"]}[codec]
-    rate = 16000 if codec == "g722" else int(codec_sr or sr)
+    enc = _ENCODER[codec]
+    rate = _FIXED_RATE.get(codec) or int(codec_sr or sr)
+    if codec == "ogg" and rate < 16000:
+        # libvorbis refuses 8 kHz mono above ~32 kbit/s: encode a phone-band file at 16 kHz (its
+        # band is unchanged) so "Ogg 64 kbit/s" means the same bitrate at every input rate.
+        rate = 16000
     if codec == "ogg" and rate <= 16000:
         # libvorbis refuses mono 16 kHz above ~100 kbit/s; clamp rather than fail.
         bitrate_k = min(bitrate_k, 96)
-    bitrate = [] if codec == "g722" else ["-b:a", f"{bitrate_k}k"]
-    ext = {"ogg": "ogg", "mp3": "mp3", "g722": "wav"}[codec]  # G.722 in a WAV container
+    bitrate = ["-b:a", f"{bitrate_k}k"] if codec in ("ogg", "mp3") else []
+    ext = _CONTAINER.get(codec, "wav")
     with tempfile.TemporaryDirectory() as td:
         src, mid = Path(td) / "in.wav", Path(td) / f"mid.{ext}"
         sf.write(src, np.clip(y, -1, 1), sr, subtype="PCM_16")
@@ -163,15 +190,18 @@ def codec_roundtrip(
         )
         if r.returncode:
             raise CodecError(f"ffmpeg {codec} encode failed: {r.stderr.decode(errors='replace')[-300:]}")
+        demux = ["-f", "gsm", "-ar", "8000"] if codec == "gsm" else []  # raw GSM has no header
         r = subprocess.run(
-            [*base, "-i", str(mid), "-f", "f32le", "-ac", "1", "-ar", str(sr), "-"], capture_output=True
+            [*base, *demux, "-i", str(mid), "-f", "f32le", "-ac", "1", "-ar", str(out_sr or sr), "-"],
+            capture_output=True,
         )
         if r.returncode:
             raise CodecError(f"ffmpeg {codec} decode failed: {r.stderr.decode(errors='replace')[-300:]}")
     out = np.frombuffer(r.stdout, dtype=np.float32).copy()
-    if len(out) >= len(y):
-        return out[: len(y)]
-    return np.pad(out, (0, len(y) - len(out)))
+    n = len(y) if not out_sr or out_sr == sr else int(round(len(y) * out_sr / sr))
+    if len(out) >= n:
+        return out[:n]
+    return np.pad(out, (0, n - len(out)))
 
 
 def add_noise(y: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
@@ -181,14 +211,19 @@ def add_noise(y: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndar
     return (y + n).astype(np.float32)
 
 
-def augment_audio(y: np.ndarray, sr: int, rng: np.random.Generator, *, p_codec: float = 0.5) -> np.ndarray:
-    """Label-blind audio augmentation: gain, noise (10-40 dB SNR), Ogg/MP3 at 32-128 kbit/s or G.722.
+def augment_audio(
+    y: np.ndarray, sr: int, rng: np.random.Generator, *, p_codec: float = 0.5, p_phone: float = 0.0
+) -> np.ndarray:
+    """Label-blind audio augmentation: gain, noise (10-40 dB SNR), Ogg/MP3 at 32-128 kbit/s or G.722,
+    and (with ``p_phone``) a telephone channel: 8 kHz GSM, mu-law, A-law or PCM.
 
     Args:
         y: float32 mono.
         sr: Sample rate.
         rng: Seeded generator.
         p_codec: Probability of a lossy codec round trip.
+        p_phone: Probability of a telephone channel after it (0 keeps the random stream, and so the
+            weights trained before this option existed, exactly as they were).
     """
     out = y * float(10 ** (rng.uniform(-6, 3) / 20))
     if rng.random() < 0.3:
@@ -196,6 +231,8 @@ def augment_audio(y: np.ndarray, sr: int, rng: np.random.Generator, *, p_codec: 
     if rng.random() < p_codec:
         codec = str(rng.choice(["ogg", "mp3", "g722"], p=[0.4, 0.4, 0.2]))
         out = codec_roundtrip(out, sr, codec, bitrate_k=int(rng.choice([32, 48, 64, 96, 128])))
+    if p_phone > 0 and rng.random() < p_phone:
+        out = codec_roundtrip(out, sr, str(rng.choice(PHONE_CODECS)))
     return np.clip(out, -1, 1).astype(np.float32)
 
 
@@ -217,7 +254,7 @@ def history_roundtrip(y: np.ndarray, sr: int, history: str, rng: np.random.Gener
     raise ValueError(f"unknown codec history {history!r} (one of {HISTORIES})")
 
 
-AUDIO_TRANSFORMS = ("none", "ogg64", "mp3_64", "noise20db")
+AUDIO_TRANSFORMS = ("none", "ogg64", "mp3_64", "noise20db", "phone_gsm")
 
 
 def audio_transform(y: np.ndarray, sr: int, name: str, *, seed: int = 0) -> np.ndarray:
@@ -230,4 +267,6 @@ def audio_transform(y: np.ndarray, sr: int, name: str, *, seed: int = 0) -> np.n
         return codec_roundtrip(y, sr, "mp3", bitrate_k=64)
     if name == "noise20db":
         return add_noise(y, 20.0, np.random.default_rng(seed))
+    if name == "phone_gsm":  # a mobile call / voicemail: 8 kHz GSM 06.10
+        return codec_roundtrip(y, sr, "gsm")
     raise ValueError(f"unknown audio transform {name!r}")

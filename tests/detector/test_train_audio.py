@@ -40,6 +40,8 @@ def test_registry_findings_with_segments(trained: tuple[Path, Path]) -> None:
     item = MediaItem("x.wav", "x.wav", "0" * 64, "audio", "audio/wav", 1)
     cnn_card = yaml.safe_load((models / "detectors" / "audio-lfcc-cnn.yaml").read_text())
     assert cnn_card["config"]["front"] == AUDIO_RECIPE["train"]["front"]
+    phone = f"(p={AUDIO_RECIPE['train']['p_phone']:g}) a telephone channel"
+    assert phone in cnn_card["augmentation_label_blind"]
     for name in ("audio-lfcc-cnn", "audio-lfcc-gmm"):
         card = yaml.safe_load((models / "detectors" / f"{name}.yaml").read_text())
         assert card["sample_rate"] == 16000 and card["seed"] == 0
@@ -120,6 +122,65 @@ def test_g722_roundtrip_is_a_delayed_wideband_copy() -> None:
     assert np.corrcoef(out[lag:], y[: len(y) - lag])[0, 1] > 0.99
     with pytest.raises(ValueError, match="unknown codec"):
         codec_roundtrip(y, 16000, "aac")
+
+
+def test_phone_codecs_band_limit_to_4_khz_and_keep_length() -> None:
+    """A telephone channel (GSM, G.711, 8 kHz PCM) removes everything above 4 kHz and keeps speech
+    below it; ``out_sr`` returns the decoded 8 kHz signal itself (what a .gsm prompt decodes to)."""
+    sr = 16000
+    t = np.arange(sr) / sr
+    y = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.1 * np.sin(2 * np.pi * 6000 * t)).astype(np.float32)
+    spec_in = np.abs(np.fft.rfft(y))
+    for codec in ("gsm", "mulaw", "alaw", "pcm8k"):
+        out = codec_roundtrip(y, sr, codec)
+        assert out.shape == y.shape and out.dtype == np.float32
+        spec = np.abs(np.fft.rfft(out))
+        assert spec[6000] < 0.01 * spec_in[6000], codec  # 1 Hz bins: the 6 kHz tone is gone
+        assert spec[440] > 0.8 * spec_in[440], codec  # the 440 Hz tone is kept
+        at8k = codec_roundtrip(y, sr, codec, out_sr=8000)
+        assert at8k.shape == (8000,)
+    # GSM is lossy, G.711 nearly transparent below 4 kHz: the codecs really differ.
+    low = codec_roundtrip(y, sr, "pcm8k")
+    assert np.mean((codec_roundtrip(y, sr, "gsm") - low) ** 2) > 10 * np.mean(
+        (codec_roundtrip(y, sr, "mulaw") - low) ** 2
+    )
+
+
+def test_every_sweep_transform_runs_on_8_khz_audio() -> None:
+    """A phone-band file is scored at its own 8 kHz rate: libvorbis refuses 64 kbit/s there, so the
+    Ogg transform encodes it at 16 kHz instead of failing the whole evaluation."""
+    from detector.train.augment import AUDIO_TRANSFORMS, audio_transform
+
+    y = _tone(1.0, 8000)
+    for name in AUDIO_TRANSFORMS:
+        out = audio_transform(y, 8000, name)
+        assert out.shape == y.shape and np.isfinite(out).all(), name
+
+
+def test_augment_audio_phone_channel_is_optional_and_label_blind() -> None:
+    from detector.train.augment import augment_audio
+
+    y = _tone()
+    wide = [augment_audio(y, 16000, np.random.default_rng([0, k])) for k in range(8)]
+    # p_phone=0 leaves the random stream as it was: same output as before the option existed.
+    assert all(
+        np.array_equal(w, augment_audio(y, 16000, np.random.default_rng([0, k]), p_phone=0.0))
+        for k, w in enumerate(wide)
+    )
+    noise = np.random.default_rng(1).normal(0, 0.05, 16000).astype(np.float32)
+    phone = [augment_audio(noise, 16000, np.random.default_rng([0, k]), p_phone=1.0) for k in range(4)]
+    for out in phone:  # every copy went through an 8 kHz coding: nothing left above 4 kHz
+        spec = np.abs(np.fft.rfft(out)) ** 2
+        assert spec[4200:].sum() < 0.01 * spec.sum()
+
+
+def test_phone_gsm_transform_is_in_the_sweep() -> None:
+    from detector.train.augment import AUDIO_TRANSFORMS, audio_transform
+
+    assert "phone_gsm" in AUDIO_TRANSFORMS
+    y = _tone()
+    out = audio_transform(y, 16000, "phone_gsm")
+    assert out.shape == y.shape and not np.array_equal(out, y)
 
 
 def test_history_roundtrip_gives_real_sources_codecs() -> None:

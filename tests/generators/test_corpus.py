@@ -291,3 +291,53 @@ def test_asterisk_source_decodes_g722_prompts_with_transcripts(tmp_path: Path) -
     finally:
         _shutil.which = which
     assert {i.name: i.data for i in again} == {i.name: i.data for i in items}
+
+
+def test_phone_sources_keep_8_khz_prompts_and_decode_gsm(tmp_path: Path) -> None:
+    """The telephone-band voices: 8 kHz WAV prompts are kept as shipped, raw GSM 06.10 prompts are
+    decoded to 8 kHz FLAC; silences, beeps and clips under 0.5 s are dropped; one group per prompt family."""
+    import shutil
+    import subprocess
+
+    import soundfile as sf
+
+    from generators.corpus_sources import SOURCES, SourceContext
+
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg not installed")
+    cache = tmp_path / "cache"
+    it = cache / "x" / "asterisk-prompt-it-menardi-wav" / "usr/share/asterisk/sounds/it_IT_f_Menardi"
+    fr = cache / "x" / "asterisk-prompt-fr-armelle" / "usr/share/asterisk/sounds/fr"
+    for d in (it / "digits", it / "silence", fr / "digits"):
+        d.mkdir(parents=True)
+    for root in (it.parents[4], fr.parents[4]):
+        (root / ".provscan-unpacked").write_text("test\n")
+    sr = 8000
+    t = np.arange(int(1.2 * sr)) / sr
+    tone = (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    for rel in ("vm-deleted", "digits/7", "silence/1", "beep"):
+        sf.write(it / f"{rel}.wav", tone, sr, "PCM_16")
+    sf.write(it / "auth.wav", tone[:2000], sr, "PCM_16")  # 0.25 s: too short
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, tone, sr, "PCM_16")
+    for rel in ("vm-deleted", "digits/7"):
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(wav), "-c:a", "libgsm", "-f", "gsm",
+             str(fr / f"{rel}.gsm")],
+            check=True,
+        )
+
+    items = list(SOURCES["phone-it"].fn(SourceContext(cache=cache, use_apt=False)))
+    assert sorted(i.name for i in items) == ["digits-7.wav", "vm-deleted.wav"]
+    vm = next(i for i in items if i.name == "vm-deleted.wav")
+    assert vm.src == it / "vm-deleted.wav" and vm.data is None  # kept as shipped
+    assert vm.language == "it" and vm.group == "phone-it:vm" and "8 kHz" in vm.meta["codec_history"]
+
+    items = list(SOURCES["phone-fr"].fn(SourceContext(cache=cache, use_apt=False)))
+    assert sorted(i.name for i in items) == ["digits-7.flac", "vm-deleted.flac"]
+    out = tmp_path / "vm.flac"
+    out.write_bytes(next(i for i in items if i.name == "vm-deleted.flac").data or b"")
+    info = sf.info(str(out))
+    assert info.samplerate == 8000 and abs(info.frames / info.samplerate - 1.2) < 0.05
+    decoded, _ = sf.read(str(out), dtype="float32")
+    assert np.corrcoef(decoded[400:8000], tone[400:8000])[0, 1] > 0.9  # the tone survived GSM

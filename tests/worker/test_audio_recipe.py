@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from generators.corpus import build_corpus, load_manifest
-from worker.audio_recipe import HELDOUT_REAL, _seconds, _tag, corpus_view, train_prompts
+from worker.audio_recipe import (
+    HELDOUT_REAL,
+    PHONE_REAL,
+    _seconds,
+    _tag,
+    corpus_view,
+    in_eval_view,
+    in_train_view,
+    make_phone_set,
+    train_prompts,
+)
 
 
 def _folder(root: Path, name: str, seconds: list[float], hz: float) -> Path:
@@ -72,3 +83,72 @@ def test_clip_length_check_reads_headers(tmp_path: Path) -> None:
     (tmp_path / "b.ogg").write_bytes(b"OggS\x00 not really")
     assert _seconds(tmp_path / "a.wav") == 0.5
     assert _seconds(tmp_path / "b.ogg") == 0.0 and _seconds(tmp_path / "missing.wav") == 0.0
+
+
+def test_telephone_voices_stay_out_of_training_and_the_wideband_set() -> None:
+    from types import SimpleNamespace as Item
+
+    for split in ("train", "val", "test"):
+        assert in_train_view(Item(source="fillets-cs", split=split))
+        assert not in_train_view(Item(source=HELDOUT_REAL[1], split=split))
+        assert not in_train_view(Item(source=PHONE_REAL[0], split=split))
+        assert not in_eval_view(Item(source=PHONE_REAL[0], split=split))  # their own set only
+        assert in_eval_view(Item(source=HELDOUT_REAL[1], split=split))
+    assert in_eval_view(Item(source="fillets-cs", split="test"))
+    assert not in_eval_view(Item(source="fillets-cs", split="train"))
+
+
+def _phone_folder(root: Path, name: str, n: int) -> Path:
+    d = root / name / "spk"
+    d.mkdir(parents=True)
+    t = np.arange(8000) / 8000
+    base = 200 + zlib.crc32(name.encode()) % 1500  # distinct bytes per voice (the corpus dedups files)
+    for i in range(n):
+        sf.write(d / f"p{i}.wav", (0.2 * np.sin(2 * np.pi * (base + 10 * i) * t)).astype(np.float32), 8000)
+    (root / name / "provscan-corpus.json").write_text(json.dumps({"source": name, "licence": "CC0-1.0"}))
+    return root / name
+
+
+def test_phone_set_pairs_unseen_phone_voices_with_synthetic_speech_on_the_same_channel(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    build_corpus(
+        corpus,
+        sources=[],
+        add_real=[_phone_folder(tmp_path / "in", name, 3) for name in PHONE_REAL],
+        use_apt=False,
+        progress=False,
+    )
+    ev = tmp_path / "eval"
+    (ev / "syn").mkdir(parents=True)
+    t = np.arange(16000) / 16000
+    recs = [{"label": "real", "file": "x.wav", "split": "test"}]
+    for i in range(6):  # wideband synthetic clips with energy at 6 kHz
+        y = 0.2 * np.sin(2 * np.pi * 500 * t) + 0.1 * np.sin(2 * np.pi * 6000 * t)
+        sf.write(ev / "syn" / f"{i}.wav", y.astype(np.float32), 16000)
+        recs.append({"label": "synthetic", "file": f"syn/{i}.wav", "generator": "espeak_ng", "split": "test"})
+    (ev / "labels.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+
+    out = make_phone_set(corpus, ev, tmp_path / "phone", per_source=2, seed=1)
+    got = [json.loads(line) for line in (out / "labels.jsonl").read_text().splitlines()]
+    real = [r for r in got if r["label"] == "real"]
+    syn = [r for r in got if r["label"] == "synthetic"]
+    assert sorted(r["channel"] for r in real) == sorted(2 * list(PHONE_REAL))
+    assert len(syn) == 6 and {r["split"] for r in got} == {"test"}
+    # User folders hold WAV files, so every voice counts as 8 kHz PCM here; each synthetic clip is
+    # paired with the voices in turn and stored at 8 kHz without anything above 4 kHz.
+    assert [r["channel"] for r in syn[:3]] == [f"{v} (pcm8k)" for v in PHONE_REAL]
+    for r in syn:
+        y, sr = sf.read(out / r["file"], dtype="float32")
+        assert sr == 8000 and abs(len(y) - 8000) <= 1
+        assert r["generator"] == "espeak_ng"
+    assert all((out / r["file"]).is_file() for r in real)
+
+
+def test_phone_set_without_the_phone_voices_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    corpus = tmp_path / "corpus"
+    build_corpus(corpus, sources=[], add_real=[_phone_folder(tmp_path / "in", "other", 2)], use_apt=False,
+                 progress=False)
+    with pytest.raises(ValueError, match="no phone-it clips"):
+        make_phone_set(corpus, tmp_path, tmp_path / "phone")
