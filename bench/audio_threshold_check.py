@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         if f.status == "ok" and f.score is not None:
             caught.append(f.score >= thr)
     unseen: dict[str, list[float]] = defaultdict(list)
+    unseen_skipped = 0
     if args.unseen_corpus:
         from generators.corpus import load_manifest
         from worker.audio_recipe import PHONE_REAL
@@ -74,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         for c in tqdm(clips, desc="telephone voices", unit="clip", file=sys.stderr):
             try:
                 unseen[c.source].append(det.score(media.load_audio(args.unseen_corpus / c.path)))
-            except DetectorError as exc:  # e.g. a clip too short to score: counted as skipped
+            except DetectorError as exc:  # e.g. an undecodable clip: reported, counted as skipped
                 print(f"{c.id}: {exc}", file=sys.stderr)
+                unseen_skipped += 1
     result = {
         "detector": args.detector,
         "threshold_pooled": entry,
@@ -88,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         "unseen_sources_not_fitted": {
             src: {"n": len(v), "fpr_at_threshold": float(np.mean(np.asarray(v) >= thr)), "max": float(max(v))}
             for src, v in sorted(unseen.items())
+            if v
         },
+        "unseen_skipped": unseen_skipped,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")

@@ -991,7 +991,9 @@ def _phone(name: str) -> Callable[[SourceContext], Iterator[RawItem]]:
                 data=data,
                 src=src_path,
                 language=v["language"],
-                meta={"speaker": v["speaker"], "codec_history": history, "channel": "telephone 8 kHz"},
+                # ``phone_codec`` is what make_phone_set re-codes the paired synthetic clips with.
+                meta={"speaker": v["speaker"], "codec_history": history, "channel": "telephone 8 kHz",
+                      "phone_codec": "gsm" if v["coding"] == "gsm" else "pcm8k"},
             )
 
     src.__doc__ = f"{v['package']}: telephone-band (8 kHz) PBX prompts spoken by {v['speaker']}."

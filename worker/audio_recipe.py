@@ -28,10 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from generators.corpus_sources import PHONE_VOICES
+
 HELDOUT_REAL = ("alsa", "asterisk-it")
-# Telephone-band voices (8 kHz asterisk prompt packages): evaluation only, in their own set, so
-# the wideband held-out set above stays what it was.
-PHONE_REAL = ("phone-it", "phone-fr", "phone-es")
+# Telephone-band voices (8 kHz asterisk prompt packages, generators.corpus_sources.PHONE_VOICES):
+# evaluation only, in their own set, so the wideband held-out set above stays what it was.
+PHONE_REAL = tuple(PHONE_VOICES)
 SMALL_HELDOUT = ("alsa",)
 MIN_SECONDS = 0.3  # 8 clips: every one goes into the evaluation set, not a sample
 TWIN_LANGUAGES = ("cs", "nl", "es", "fr", "ru", "en")
@@ -268,6 +270,15 @@ def make_phone_set(corpus: Path, eval_set: Path, out: Path, *, per_source: int =
     from detector.train.augment import codec_roundtrip
     from generators.corpus import load_manifest
 
+    if per_source < 1:
+        raise ValueError(f"per_source must be >= 1, not {per_source}")
+    labels = eval_set / "labels.jsonl"
+    if not labels.is_file():
+        raise ValueError(f"{eval_set} has no labels.jsonl (make it with make_audio_set(..., evaluation=True))")
+    syn = [r for r in (json.loads(x) for x in labels.read_text("utf-8").splitlines() if x.strip()) if r["label"] != "real"]
+    if not syn:
+        raise ValueError(f"{labels} has no synthetic clips to pair with the phone voices")
+    manifest = load_manifest(corpus)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -275,7 +286,7 @@ def make_phone_set(corpus: Path, eval_set: Path, out: Path, *, per_source: int =
     recs: list[dict[str, Any]] = []
     codings: list[tuple[str, str]] = []  # (source, codec) each synthetic clip is paired with in turn
     for source in PHONE_REAL:
-        clips = sorted((c for c in load_manifest(corpus) if c.source == source), key=lambda c: c.id)
+        clips = sorted((c for c in manifest if c.source == source), key=lambda c: c.id)
         if not clips:
             raise ValueError(f"{corpus} has no {source} clips: build the speech corpus with it")
         for c in rng.sample(clips, min(per_source, len(clips))):
@@ -287,12 +298,8 @@ def make_phone_set(corpus: Path, eval_set: Path, out: Path, *, per_source: int =
                  "generator": None, "source": c.id, "split": "test", "language": c.language,
                  "licence": c.licence, "channel": source}
             )
-        codings.append((source, "pcm8k" if str(clips[0].path).endswith(".wav") else "gsm"))
-    syn = [
-        json.loads(line)
-        for line in (eval_set / "labels.jsonl").read_text("utf-8").splitlines()
-        if line and json.loads(line)["label"] != "real"
-    ]
+        # The corpus source says how the voice was coded; a user folder without it is plain 8 kHz PCM.
+        codings.append((source, str(clips[0].meta.get("phone_codec", "pcm8k"))))
     for k, r in enumerate(syn):
         source, codec = codings[k % len(codings)]
         y, sr = media.load_audio(eval_set / r["file"])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from worker.audio_recipe import PHONE_REAL
+
 GRU_EPOCHS = 0.6  # ~670 steps: the committed weights' budget (val perplexity ~150)
 VOCODER_STEPS = 8000
 
@@ -112,7 +114,7 @@ def image_detector(models_dir: Path, *, seed: int = 0) -> Path:
 # Audio: its own recipe (worker/audio_recipe.py, issue #5): real speech in 6 languages from 4
 # packages, language-matched TTS twins, codec-history matching, two real sources held out.
 AUDIO_SOURCES = ("fillets-cs", "fillets-nl", "alsa", "asterisk-en", "asterisk-es", "asterisk-fr", "asterisk-it",
-                 "asterisk-ru", "phone-it", "phone-fr", "phone-es")
+                 "asterisk-ru", *PHONE_REAL)
 # front "logspec128" (62.5 Hz log spectrogram) instead of 20 LFCC: chosen on the training set's val
 # split among lfcc / logspec / logspec128 / logspec + stride-2 stem (docs/eval/README.md, Audio).
 # p_phone 0.2: a fifth of the training copies of both classes go through a telephone channel (8 kHz

@@ -332,9 +332,11 @@ def test_phone_sources_keep_8_khz_prompts_and_decode_gsm(tmp_path: Path) -> None
     vm = next(i for i in items if i.name == "vm-deleted.wav")
     assert vm.src == it / "vm-deleted.wav" and vm.data is None  # kept as shipped
     assert vm.language == "it" and vm.group == "phone-it:vm" and "8 kHz" in vm.meta["codec_history"]
+    assert vm.meta["phone_codec"] == "pcm8k"
 
     items = list(SOURCES["phone-fr"].fn(SourceContext(cache=cache, use_apt=False)))
     assert sorted(i.name for i in items) == ["digits-7.flac", "vm-deleted.flac"]
+    assert {i.meta["phone_codec"] for i in items} == {"gsm"}
     out = tmp_path / "vm.flac"
     out.write_bytes(next(i for i in items if i.name == "vm-deleted.flac").data or b"")
     info = sf.info(str(out))

@@ -118,6 +118,14 @@ def test_phone_set_pairs_unseen_phone_voices_with_synthetic_speech_on_the_same_c
         use_apt=False,
         progress=False,
     )
+    # The real phone-fr / phone-es sources mark their clips as GSM-coded (corpus meta); say so for one.
+    from generators.corpus import MANIFEST
+
+    lines = [json.loads(x) for x in (corpus / MANIFEST).read_text().splitlines()]
+    for item in lines:
+        if item["source"] == PHONE_REAL[1]:
+            item["meta"]["phone_codec"] = "gsm"
+    (corpus / MANIFEST).write_text("".join(json.dumps(x) + "\n" for x in lines))
     ev = tmp_path / "eval"
     (ev / "syn").mkdir(parents=True)
     t = np.arange(16000) / 16000
@@ -134,13 +142,18 @@ def test_phone_set_pairs_unseen_phone_voices_with_synthetic_speech_on_the_same_c
     syn = [r for r in got if r["label"] == "synthetic"]
     assert sorted(r["channel"] for r in real) == sorted(2 * list(PHONE_REAL))
     assert len(syn) == 6 and {r["split"] for r in got} == {"test"}
-    # User folders hold WAV files, so every voice counts as 8 kHz PCM here; each synthetic clip is
-    # paired with the voices in turn and stored at 8 kHz without anything above 4 kHz.
-    assert [r["channel"] for r in syn[:3]] == [f"{v} (pcm8k)" for v in PHONE_REAL]
+    # Each synthetic clip is paired with the voices in turn and gets that voice's coding (user
+    # folders say none: plain 8 kHz PCM), stored at 8 kHz without anything above 4 kHz.
+    codecs = ["pcm8k", "gsm", "pcm8k"]
+    assert [r["channel"] for r in syn[:3]] == [f"{v} ({c})" for v, c in zip(PHONE_REAL, codecs, strict=True)]
     for r in syn:
         y, sr = sf.read(out / r["file"], dtype="float32")
         assert sr == 8000 and abs(len(y) - 8000) <= 1
         assert r["generator"] == "espeak_ng"
+    # GSM-coded and PCM-coded copies of the same tone really differ (the coding was applied).
+    a, _ = sf.read(out / syn[0]["file"], dtype="float32")
+    b, _ = sf.read(out / syn[1]["file"], dtype="float32")
+    assert np.mean((a - b) ** 2) > 1e-5
     assert all((out / r["file"]).is_file() for r in real)
 
 
@@ -150,5 +163,10 @@ def test_phone_set_without_the_phone_voices_is_refused(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     build_corpus(corpus, sources=[], add_real=[_phone_folder(tmp_path / "in", "other", 2)], use_apt=False,
                  progress=False)
+    (tmp_path / "labels.jsonl").write_text(json.dumps({"label": "synthetic", "file": "s.wav"}) + "\n")
     with pytest.raises(ValueError, match="no phone-it clips"):
         make_phone_set(corpus, tmp_path, tmp_path / "phone")
+    with pytest.raises(ValueError, match="no labels.jsonl"):
+        make_phone_set(corpus, tmp_path / "missing", tmp_path / "phone")
+    with pytest.raises(ValueError, match="per_source"):
+        make_phone_set(corpus, tmp_path, tmp_path / "phone", per_source=0)
