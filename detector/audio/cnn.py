@@ -2,7 +2,7 @@
 
 The clip score is the mean of the top half of segment logits (a spliced synthetic stretch should
 move the clip score, but one odd segment should not), mapped to P(synthetic) by a Platt
-calibrator fitted on validation clips.
+calibrator (fitted on out-of-source scores by the shipped recipe: ``detector.train.audio.source_cv_calibration``).
 """
 
 from __future__ import annotations

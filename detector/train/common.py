@@ -13,7 +13,7 @@ import numpy as np
 
 from detector.eval.metrics import compute_metrics
 from detector.train.data import Record, describe, generator_family
-from detector.train.io import card_path, fit_platt, save_weights, weights_path, write_card
+from detector.train.io import Platt, card_path, fit_platt, save_weights, weights_path, write_card
 
 CARDS_DIR = Path(__file__).resolve().parent.parent / "cards"
 
@@ -72,6 +72,7 @@ def finish(
     started: float,
     holdout_generator: str | None,
     card_extra: dict[str, Any] | None = None,
+    calibration: tuple[Platt, dict[str, Any]] | None = None,
 ) -> Path:
     """Fit the Platt calibrator on validation raw scores, measure the test split, save weights + card.
 
@@ -89,13 +90,19 @@ def finish(
         started: ``time.perf_counter()`` at the start of training.
         holdout_generator: Family held out, if any.
         card_extra: More card fields (input size, sample rate, ...).
+        calibration: A calibrator fitted elsewhere and its card entry (``method`` and the data it
+            saw); None: Platt fitted here on the validation raw scores.
 
     Returns:
         The weights path.
     """
     vrecs, vraw = val
     vy = np.array([r.label for r in vrecs])
-    cal = fit_platt(vraw, vy) if len(vrecs) else fit_platt([], [])
+    if calibration is None:
+        cal = fit_platt(vraw, vy) if len(vrecs) else fit_platt([], [])
+        cal_card = {"method": "platt (fitted on the validation split)"}
+    else:
+        cal, cal_card = calibration
     payload = {
         "kind": kind,
         "version": version,
@@ -130,7 +137,7 @@ def finish(
             "weights": str(wpath.relative_to(models_dir)),
             "weights_bytes": wpath.stat().st_size,
             "threshold": 0.5,
-            "calibration": {"method": "platt (fitted on the validation split)", **cal.to_dict()},
+            "calibration": {**cal_card, **cal.to_dict()},
             "config": config,
             **(card_extra or {}),
             "training_data": {

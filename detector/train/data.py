@@ -78,6 +78,19 @@ def real_source(rec: dict[str, Any]) -> str:
     return src
 
 
+def made_from(rec: dict[str, Any]) -> str | None:
+    """The real source a synthetic item was made from (a re-synthesis or TTS twin of its recording), if any.
+
+    Vocoder re-syntheses name the recording in ``params.source_path`` (corpus layout
+    ``<modality>/<source>/<file>``); twins carry the corpus id ``<source>/<file>`` as ``source``.
+    """
+    path = (rec.get("params") or {}).get("source_path")
+    if path:
+        return Path(str(path)).parent.name
+    src = str(rec.get("source") or "")
+    return src.split("/", 1)[0] if "/" in src else None
+
+
 def load_records(data_dir: str | Path, *, modality: str | None = None) -> list[Record]:
     """Every labelled item of a dataset folder.
 
@@ -122,9 +135,12 @@ def load_records(data_dir: str | Path, *, modality: str | None = None) -> list[R
                 split=str(r.get("split") or "train"),
                 mask=(data_dir / mask).resolve() if mask else None,
                 extra={
-                    k: r[k]
-                    for k in ("text", "prompt", "language", "licence", "codec_history")
-                    if r.get(k) is not None
+                    **{
+                        k: r[k]
+                        for k in ("text", "prompt", "language", "licence", "codec_history")
+                        if r.get(k) is not None
+                    },
+                    **({"made_from": m} if raw != "real" and (m := made_from(r)) else {}),
                 },
             )
         )

@@ -50,7 +50,7 @@ class Platt:
         return cls(float(d.get("a", 1.0)), float(d.get("b", 0.0)))
 
 
-def fit_platt(raw: Any, labels: Any) -> Platt:
+def fit_platt(raw: Any, labels: Any, *, balanced: bool = False) -> Platt:
     """Fit Platt scaling on held-out (validation) raw scores.
 
     Uses Platt's target smoothing (``(N+ + 1)/(N+ + 2)`` and ``1/(N- + 2)``) so a perfectly
@@ -59,6 +59,8 @@ def fit_platt(raw: Any, labels: Any) -> Platt:
     Args:
         raw: Uncalibrated scores (higher = more synthetic).
         labels: 1 synthetic, 0 real.
+        balanced: Weight the classes equally (each carries half the loss), so the fitted map
+            assumes a 50/50 prior whatever the class counts of the calibration scores.
 
     Returns:
         The fitted calibrator; identity-like (``a = 1``) when a class is missing.
@@ -74,6 +76,8 @@ def fit_platt(raw: Any, labels: Any) -> Platt:
     mu, sd = float(x.mean()), float(x.std() or 1.0)
     xs = torch.tensor((x - mu) / sd)
     tt = torch.tensor(t)
+    # Unbalanced: the plain mean loss, kept as it was so earlier calibrations refit bit for bit.
+    wt = torch.tensor(np.where(y == 1, 0.5 / n_pos, 0.5 / n_neg)) if balanced else None
     # Parametrise a = exp(log_a) to keep the map increasing (monotone calibration by construction).
     log_a = torch.zeros((), dtype=torch.float64, requires_grad=True)
     b = torch.zeros((), dtype=torch.float64, requires_grad=True)
@@ -82,7 +86,11 @@ def fit_platt(raw: Any, labels: Any) -> Platt:
     def closure() -> Any:
         opt.zero_grad()
         z = torch.exp(log_a) * xs + b
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, tt) + 1e-4 * log_a**2
+        if wt is None:
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(z, tt)
+        else:
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(z, tt, weight=wt, reduction="sum")
+        loss = bce + 1e-4 * log_a**2
         loss.backward()
         return loss
 

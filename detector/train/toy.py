@@ -126,9 +126,19 @@ def _voice(rng: np.random.Generator, sr: int, dur: float, *, real: bool) -> np.n
 
 
 def make_audio_dataset(
-    out: str | Path, *, n_sources: int = 10, per_source: int = 2, sr: int = 16000, seed: int = 0
+    out: str | Path,
+    *,
+    n_sources: int = 10,
+    per_source: int = 2,
+    sr: int = 16000,
+    seed: int = 0,
+    real_families: int = 1,
 ) -> Path:
-    """Real-like vs synthetic-like voiced clips (1.5-2.5 s, 16 kHz), both as 16-bit WAV."""
+    """Real-like vs synthetic-like voiced clips (1.5-2.5 s, 16 kHz), both as 16-bit WAV.
+
+    ``real_families`` > 1 deals the speakers round-robin into that many real sources
+    (``corpus_source`` ``toy-0``, ``toy-1``, ...), as a corpus of several packages would.
+    """
     import soundfile as sf
 
     out = Path(out)
@@ -155,6 +165,8 @@ def make_audio_dataset(
                         "licence": "generated (CC0)",
                     }
                 )
+                if label == "real" and real_families > 1:
+                    recs[-1]["corpus_source"] = f"toy-{si % real_families}"
                 k += 1
     return _write(out, recs)
 

@@ -104,6 +104,20 @@ def test_platt_is_monotone_and_calibrates(rng: np.random.Generator) -> None:
     assert Platt.from_dict(cal.to_dict()) == cal
 
 
+def test_balanced_platt_ignores_class_counts(rng: np.random.Generator) -> None:
+    # Same score distributions, 1:1 and 1:4 class counts: the plain fit moves its offset with the
+    # prior (fewer synthetic -> lower probabilities), the balanced fit keeps a 50/50 prior.
+    pos, neg = rng.normal(1, 1, 500), rng.normal(-1, 1, 500)
+    neg4 = np.concatenate([neg] * 4)
+    raw1, y1 = np.concatenate([pos, neg]), np.r_[np.ones(500), np.zeros(500)]
+    raw4, y4 = np.concatenate([pos, neg4]), np.r_[np.ones(500), np.zeros(2000)]
+    plain1, plain4 = fit_platt(raw1, y1), fit_platt(raw4, y4)
+    bal1, bal4 = fit_platt(raw1, y1, balanced=True), fit_platt(raw4, y4, balanced=True)
+    assert plain4(0.0) < plain1(0.0) - 0.15  # log(1/4) prior shift: 0.5 -> ~0.2
+    assert bal4(0.0) == pytest.approx(bal1(0.0), abs=0.01) and bal4.a == pytest.approx(bal1.a, rel=0.02)
+    assert bal1(0.0) == pytest.approx(plain1(0.0), abs=0.01)  # equal counts: the same map
+
+
 def test_heatmap_inside_outside_compares_the_mask_region_of_the_box() -> None:
     # bench/heatmap_localisation's measure: a 2x2 heatmap over the box [2, 0, 4, 4] of a 4x6 image,
     # hot top-left cell; the mask covers exactly that cell's 2x2 pixels.

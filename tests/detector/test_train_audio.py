@@ -27,7 +27,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     import detector.audio.gmm  # noqa: F401  (registers audio-lfcc-gmm)
 
     root = tmp_path_factory.mktemp("audtrain")
-    data = make_audio_dataset(root / "data", n_sources=5, per_source=1, seed=0)
+    # Two real sources (toy-0: speakers 0, 2, 4; toy-1: 1, 3) so the CNN's source-cv calibration runs.
+    data = make_audio_dataset(root / "data", n_sources=5, per_source=1, seed=0, real_families=2)
     # train_detector's default front end (what `provscan train audio` uses); the registry test
     # checks it is the shipped recipe's, so the path tested is the one the committed weights use.
     train_detector("voice", data, root / "models", seed=0, epochs=1, copies=1)
@@ -52,6 +53,47 @@ def test_registry_findings_with_segments(trained: tuple[Path, Path]) -> None:
         assert segs[0]["start"] == 0.0 and all(0 <= s["score"] <= 1 for s in segs)
     short = DETECTORS.create("audio-lfcc-cnn", models_dir=models).analyze(item, (y[: sr // 10], sr))
     assert short.status == "skipped"
+
+
+def test_cnn_is_calibrated_on_sources_its_scoring_model_never_heard(trained: tuple[Path, Path]) -> None:
+    import json
+
+    data, models = trained
+    cal = yaml.safe_load((models / "detectors" / "audio-lfcc-cnn.yaml").read_text())["calibration"]
+    assert cal["method"].startswith("platt on out-of-source scores: 2-fold") and cal["a"] > 0
+    held = [set(f["held_out_real_sources"]) for f in cal["folds"]]
+    assert held[0] | held[1] == {"toy-0", "toy-1"} and not held[0] & held[1]
+    recs = [json.loads(line) for line in (data / "labels.jsonl").read_text().splitlines()]
+    for fold, fams in zip(cal["folds"], held, strict=True):
+        # Every real train+val clip of the held-out sources is scored, and the fold model was
+        # trained on fewer copies: the real clips of those speakers and the synthetic clips made from
+        # their recordings (same source id here, as vocoder twins) were left out.
+        real = [r for r in recs if r["label"] == "real" and r["corpus_source"] in fams and r["split"] != "test"]
+        heard = {r["source"] for r in real}
+        kept = [r for r in recs if r["split"] == "train" and r["source"] not in heard]
+        assert fold["n_real"] == len(real) > 0 and fold["training_copies"] == len(kept)
+    assert sum(f["n_synthetic"] for f in cal["folds"]) >= 1
+    gmm = yaml.safe_load((models / "detectors" / "audio-lfcc-gmm.yaml").read_text())["calibration"]
+    assert gmm["method"] == "platt (fitted on the validation split)"
+
+
+def test_source_folds_balance_clip_counts_and_never_split_a_source() -> None:
+    from detector.train.audio import source_folds
+    from detector.train.data import Record
+
+    def rec(fam: str, label: int = 0) -> Record:
+        return Record(Path("x.wav"), label, "real", "audio", None, fam, "s", "train")
+
+    recs = [rec(f) for f, n in {"a": 5, "b": 4, "c": 3, "d": 1}.items() for _ in range(n)] + [rec("tts", 1)] * 9
+    assert source_folds(recs, 2) == [{"a", "d"}, {"b", "c"}]
+    assert source_folds(recs[:5], 2) == [{"a"}]  # one source: one fold, the trainer falls back to val
+
+
+def test_unknown_calibration_is_refused(tmp_path: Path) -> None:
+    from detector.train.audio import train_audio
+
+    with pytest.raises(ValueError, match="unknown calibration"):
+        train_audio(tmp_path, tmp_path, calibration="isotonic")
 
 
 def test_gmm_baseline_separates_toy_voices(trained: tuple[Path, Path]) -> None:
@@ -247,3 +289,24 @@ def test_history_matching_is_recorded_in_the_card(tmp_path: Path) -> None:
 def test_unknown_front_end_is_refused_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown audio front end 'mfcc'"):
         train_detector("audio", tmp_path / "no-such-set", tmp_path / "models", front="mfcc")
+
+
+def test_calibration_check_compares_both_maps_on_the_same_raw_scores(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    import json
+
+    from bench.audio_calibration import main
+
+    data, models = trained
+    out, png = tmp_path / "cal.json", tmp_path / "cal.png"
+    assert main(["--models", str(models), "--train", str(data), "--data", str(data), "--out", str(out),
+                 "--png", str(png)]) == 0
+    res = json.loads(out.read_text())
+    shipped = yaml.safe_load((models / "detectors" / "audio-lfcc-cnn.yaml").read_text())["calibration"]
+    # the card rounds to 6 decimals
+    assert res["maps"]["shipped"] == {"a": pytest.approx(shipped["a"], abs=1e-5), "b": pytest.approx(shipped["b"], abs=1e-5)}
+    assert res["maps"]["val"] != res["maps"]["shipped"]
+    s = res["sets"][data.name]
+    assert s["val"]["auc"] == s["shipped"]["auc"]  # a monotone map cannot change the ranking
+    assert set(s["val"]["per_real_source"]) == {"toy-0"}  # the test split holds speaker 4 only
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["--models", str(tmp_path), "--train", str(data), "--data", str(data), "--out", str(out)]) == 2

@@ -84,3 +84,19 @@ def test_load_splits_needs_a_validation_split(tmp_path: Path) -> None:
                                                            ("fillets-cs/clip0.ogg", "p0"))]
     with pytest.raises(DatasetError, match="no validation clips"):
         load_splits(_write(tmp_path, no_val), "audio", what="clips")
+
+
+def test_synthetic_items_know_the_real_recording_they_were_made_from(tmp_path: Path) -> None:
+    # The source-cv calibration leaves these out with their real source (detector.train.audio).
+    base = {"modality": "voice", "label": "synthetic", "split": "train"}
+    rows = [
+        {**base, "file": "a.wav", "generator": "world_resynth", "source": "vm-INBOX.flac@32837cad664a",
+         "params": {"source_path": "data/x/corpus-view/audio/asterisk-fr/vm-INBOX.flac"}},
+        {**base, "file": "b.wav", "generator": "espeak_ng", "source": "fillets-nl/intro.ogg"},
+        {**base, "file": "c.wav", "generator": "espeak_ng", "source": "pf2a65b7c6b"},
+        {"file": "d.wav", "label": "real", "modality": "voice", "source": "fillets-nl/intro.ogg", "split": "train"},
+    ]
+    recs = {r.path.name: r for r in load_records(_write(tmp_path, rows))}
+    assert recs["a.wav"].extra["made_from"] == "asterisk-fr"
+    assert recs["b.wav"].extra["made_from"] == "fillets-nl"
+    assert "made_from" not in recs["c.wav"].extra and "made_from" not in recs["d.wav"].extra
