@@ -113,10 +113,12 @@ def train_segment_cnn(
     keep: list[np.ndarray] | None = None,
     width: int = 16,
     stem_stride: int = 1,
+    desc: str = f"train {MAIN}",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train the segment CNN on the 0.5 s windows of the given feature matrices.
 
-    ``keep[i]`` (bool per window of clip ``i``) restricts training to those windows.
+    ``keep[i]`` (bool per window of clip ``i``) restricts training to those windows; ``desc``
+    labels the progress bar.
     """
     import torch
 
@@ -141,7 +143,7 @@ def train_segment_cnn(
     idx = {c: np.nonzero(yv == c)[0] for c in (0, 1)}
     steps = max(1, len(yv) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps + 1)
-    bar = tqdm(total=epochs * steps, desc=f"train {MAIN}", file=sys.stderr)
+    bar = tqdm(total=epochs * steps, desc=desc, file=sys.stderr)
     net.train()
     for _ in range(epochs):
         for _ in range(steps):
@@ -250,6 +252,7 @@ def source_cv_calibration(
             labels,
             rng=np.random.default_rng([seed, 101, f]),
             keep=[keep[j] for j in sel] if keep is not None else None,
+            desc=f"calibration model {f + 1}/{len(fams)} (without {', '.join(sorted(held))})",
             **train_kwargs,
         )
         det = SegmentCNNDetector(f"{MAIN}-fold{f}", {"config": {**config, **config_extra}, "state": state})
