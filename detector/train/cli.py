@@ -1,7 +1,7 @@
 """Argument parsers and handlers for ``provscan train`` and ``provscan evaluate`` (wired by worker/cli.py).
 
     provscan train image|audio|text --data DIR [--models-dir DIR] [--seed 0] [--epochs N]
-                   [--holdout-generator NAME] [--no-baselines]
+                   [--holdout-generator NAME] [--no-baselines] [--calibration source-cv|val]
     provscan evaluate MODEL --data DIR --out DIR [--models-dir DIR] [--no-robustness]
                    [--split test] [--holdout-generator NAME] [--max-items N] [--json]
 
@@ -25,6 +25,13 @@ def add_train_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--holdout-generator", default=None, help="leave this generator's family out of training")
     p.add_argument("--no-baselines", action="store_true", help="train the main detector only")
+    p.add_argument(
+        "--calibration",
+        choices=["source-cv", "val"],
+        default=None,
+        help="audio only: fit the CNN's Platt map on voices the scoring model never heard (source-cv, the "
+        "default: two more CNN trainings) or on the validation split (val: quicker, over-states for new voices)",
+    )
     return p
 
 
@@ -33,6 +40,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from detector.train import train_detector
     from detector.train.io import resolve_models_dir
 
+    kw = {}
+    if args.calibration:
+        if args.modality not in ("audio", "voice"):
+            print(f"provscan train: --calibration applies to audio only, not {args.modality}", file=sys.stderr)
+            return 2
+        kw["calibration"] = args.calibration
     path = train_detector(
         args.modality,
         args.data,
@@ -41,6 +54,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         holdout_generator=args.holdout_generator,
         baselines=not args.no_baselines,
+        **kw,
     )
     print(path)
     return 0

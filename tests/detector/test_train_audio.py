@@ -310,3 +310,16 @@ def test_calibration_check_compares_both_maps_on_the_same_raw_scores(trained: tu
     assert set(s["val"]["per_real_source"]) == {"toy-0"}  # the test split holds speaker 4 only
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["--models", str(tmp_path), "--train", str(data), "--data", str(data), "--out", str(out)]) == 2
+
+
+def test_provscan_train_audio_takes_the_calibration_choice(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from worker.cli import main
+
+    data = make_audio_dataset(tmp_path / "data", n_sources=5, per_source=1, seed=1, real_families=2)
+    models = tmp_path / "models"
+    args = ["train", "audio", "--data", str(data), "--models-dir", str(models), "--epochs", "1", "--no-baselines"]
+    assert main([*args, "--calibration", "val"]) == 0
+    card = yaml.safe_load((models / "detectors" / "audio-lfcc-cnn.yaml").read_text())
+    assert card["calibration"]["method"] == "platt (fitted on the validation split)"
+    assert main(["train", "image", "--data", str(data), "--calibration", "val"]) == 2
+    assert "--calibration applies to audio only" in capsys.readouterr().err
