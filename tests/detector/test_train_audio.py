@@ -89,6 +89,23 @@ def test_source_folds_balance_clip_counts_and_never_split_a_source() -> None:
     assert source_folds(recs[:5], 2) == [{"a"}]  # one source: one fold, the trainer falls back to val
 
 
+def test_a_fold_leaves_out_synthetic_clips_made_from_its_sources() -> None:
+    from detector.train.audio import _of_sources
+    from detector.train.data import Record
+
+    def rec(label: int, family: str, source: str, made_from: str | None = None) -> Record:
+        extra = {"made_from": made_from} if made_from else {}
+        return Record(Path("x.wav"), label, "x", "audio", None, family, source, "train", extra=extra)
+
+    held, clips = {"asterisk-fr"}, {"asterisk-fr/vm-INBOX.flac"}
+    assert _of_sources(rec(0, "asterisk-fr", "asterisk-fr/a.flac"), held, clips)  # its real clips
+    assert not _of_sources(rec(0, "fillets-nl", "fillets-nl/b.ogg"), held, clips)
+    # WORLD re-synthesis of one of its recordings (own source id, recording named in made_from)
+    assert _of_sources(rec(1, "world", "vm-INBOX.flac@32837cad", "asterisk-fr"), held, clips)
+    assert _of_sources(rec(1, "espeak", "asterisk-fr/vm-INBOX.flac"), held, clips)  # twin by corpus id
+    assert not _of_sources(rec(1, "espeak", "pf2a65b7c6b"), held, clips)  # TTS of a prompt
+
+
 def test_unknown_calibration_is_refused(tmp_path: Path) -> None:
     from detector.train.audio import train_audio
 
