@@ -115,6 +115,11 @@ def fuse(
         names = ", ".join(f"{f.name} {f.score:.2f}" for f in unvalidated)
         reasons.append((0.2, f"Trained detectors not yet validated at <= 1% false positives on human-made media "
                              f"(shown, not weighted): {names}."))
+    # A detector's own warning about this input (e.g. telephone-band audio for the audio CNN): the
+    # reader of a low score must see it next to the score, not only in the evidence JSON.
+    for f in ok:
+        if f.name in calibrated and isinstance(f.evidence.get("caveat"), str):
+            reasons.append((0.15, f"{f.name}: {f.evidence['caveat']}"))
     uncal = [f for f in findings if f.status == "ok" and f.score is not None and f.name not in calibrated]
     if uncal:
         names = ", ".join(f"{f.name} {f.score:.2f}" for f in uncal)

@@ -13,12 +13,26 @@ from typing import Any
 
 import numpy as np
 
-from detector.audio.features import SEG_FRAMES, active_windows, features, lowpass, resample, segments
+from detector.audio.features import (
+    SEG_FRAMES,
+    active_windows,
+    features,
+    lowpass,
+    narrow_band,
+    resample,
+    segments,
+)
 from detector.base import register_detector
 from detector.trained import TrainedDetector
 from detector.types import Finding, MediaItem
 
 KIND = "audio-seg-cnn"
+# Shown with the score of a clip without its upper band (telephone audio): the detector's weakest channel.
+NARROW_BAND_CAVEAT = (
+    "Little or no audio above 4 kHz (telephone or low-passed): this detector's weakest channel; on unseen "
+    "telephone voices it rarely scores human speech high, but it misses many synthetic clips, so a low score "
+    "here is weak evidence (model card: heldout_evaluation_phone)."
+)
 MIN_SECONDS = 0.25
 
 
@@ -99,7 +113,10 @@ class SegmentCNNDetector(TrainedDetector):
             {"start": round(a, 2), "end": round(b, 2), "score": round(float(p), 3)}
             for (a, b), p in zip(times, probs, strict=True)
         ]
-        return self.finding(raw, front=self.config["front"], segment_s=0.5, segments=segs[:2000])
+        extra = {}
+        if narrow_band(y16, sr):
+            extra = {"band": "narrow (little or no audio above 4 kHz)", "caveat": NARROW_BAND_CAVEAT}
+        return self.finding(raw, front=self.config["front"], segment_s=0.5, **extra, segments=segs[:2000])
 
 
 @register_detector("audio-lfcc-cnn", modality="audio", calibrated=True)

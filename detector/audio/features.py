@@ -40,6 +40,33 @@ def lowpass(y: np.ndarray, hz: float | None) -> np.ndarray:
     return sosfiltfilt(sos, y).astype(np.float32)
 
 
+# Narrow band: (almost) nothing above ~4 kHz: 8 kHz telephone audio (GSM / G.711), a phone call
+# re-encoded at a higher rate, or a heavily low-passed recording. The audio CNN reads its strongest
+# vocoder traces above 4 kHz (issue #5, telephone set), so its score means less there.
+PHONE_BAND_HZ = 4200.0
+# Power share above PHONE_BAND_HZ under which a clip counts as narrow band (-40 dB). Measured
+# (docs/eval/README.md): 8 kHz phone clips ~1e-13, the same re-encoded as 44.1/48 kHz MP3 / AAC /
+# Opus <= 7.2e-5; 20 of 463 wideband held-out clips fall below it (little high-frequency content).
+PHONE_BAND_SHARE = 1e-4
+
+
+def upper_band_share(y16: np.ndarray) -> float:
+    """Share of the power of 16 kHz audio above ``PHONE_BAND_HZ`` (Welch, first 60 s)."""
+    from scipy.signal import welch
+
+    y = np.asarray(y16[: 60 * SR], dtype=np.float64)
+    if len(y) < 256:
+        return 0.0
+    f, p = welch(y, fs=SR, nperseg=1024 if len(y) >= 1024 else len(y))
+    total = float(p.sum())
+    return float(p[f > PHONE_BAND_HZ].sum() / total) if total > 0 else 0.0
+
+
+def narrow_band(y16: np.ndarray, sr: int) -> bool:
+    """Whether a clip (original rate ``sr``, resampled to 16 kHz as ``y16``) has (almost) no audio above ~4 kHz."""
+    return sr <= 2 * PHONE_BAND_HZ or upper_band_share(y16) < PHONE_BAND_SHARE
+
+
 def _power(y: np.ndarray) -> np.ndarray:
     import librosa
 

@@ -43,3 +43,13 @@ def test_watermark_outweighs_detectors_and_uncalibrated_scores_carry_no_weight()
     assert dec.label == "synthetic" and "threshold 0.95" in dec.reasons[0]
     low = fuse(C2PAResult(False), [], [Finding("cnn", "1", 0.02)], calibrated={"cnn"}, thresholds={"cnn": 0.95})
     assert low.label == "inconclusive"  # detectors never say "authentic"
+
+
+def test_a_detector_caveat_is_shown_as_a_reason_beside_its_score() -> None:
+    warn = Finding("audio-lfcc-cnn", "1", 0.1, "ok", {"caveat": "Little or no audio above 4 kHz."})
+    v = fuse(None, [], [warn], calibrated={"audio-lfcc-cnn"})
+    assert v.label == "inconclusive"
+    shown = [r for r in v.reasons if "audio-lfcc-cnn 0.10" in r]
+    assert shown and v.reasons.index(shown[0]) < v.reasons.index("audio-lfcc-cnn: Little or no audio above 4 kHz.")
+    # An uncalibrated heuristic's evidence is not promoted to a reason.
+    assert not any("4 kHz" in r for r in fuse(None, [], [warn]).reasons)

@@ -340,3 +340,38 @@ def test_provscan_train_audio_takes_the_calibration_choice(tmp_path: Path, capsy
     assert card["calibration"]["method"] == "platt (fitted on the validation split)"
     assert main(["train", "image", "--data", str(data), "--calibration", "val"]) == 2
     assert "--calibration applies to audio only" in capsys.readouterr().err
+
+
+def test_narrow_band_clips_carry_a_caveat(trained: tuple[Path, Path]) -> None:
+    from detector.audio.features import narrow_band, resample, upper_band_share
+
+    _, models = trained
+    rng = np.random.default_rng(3)
+    t = np.arange(32000) / 16000
+    speechy = (0.3 * np.sin(2 * np.pi * 180 * t) + 0.05 * rng.normal(size=t.size)).astype(np.float32)  # wideband noise
+    assert upper_band_share(speechy) > 0.01 and not narrow_band(speechy, 16000)
+    # The same clip through an 8 kHz phone channel, then stored at 44.1 kHz as a voicemail would be.
+    phone = resample(codec_roundtrip(speechy, 16000, "gsm"), 16000, 44100)
+    assert narrow_band(resample(phone, 44100), 44100)
+    assert narrow_band(resample(speechy, 16000, 8000), 8000)  # 8 kHz sampling says so by itself
+    item = MediaItem("x.wav", "x.wav", "0" * 64, "audio", "audio/wav", 1)
+    det = DETECTORS.create("audio-lfcc-cnn", models_dir=models)
+    narrow = det.analyze(item, (resample(speechy, 16000, 8000), 8000)).evidence
+    wide = det.analyze(item, (speechy, 16000)).evidence
+    assert narrow["band"].startswith("narrow") and "weakest channel" in narrow["caveat"]
+    assert "band" not in wide and "caveat" not in wide
+
+
+def test_band_check_counts_every_test_clip(tmp_path: Path) -> None:
+    import json
+
+    from bench.audio_band import main
+
+    data = make_audio_dataset(tmp_path / "data", n_sources=5, per_source=1, seed=2)
+    out = tmp_path / "band.json"
+    assert main(["--data", str(data), "--out", str(out)]) == 0
+    s = json.loads(out.read_text())["sets"]["data"]
+    n_test = sum(json.loads(x)["split"] == "test" for x in (data / "labels.jsonl").read_text().splitlines())
+    assert s["clips"] == n_test == sum(g["n"] for g in s["groups"].values())
+    assert s["narrow_band"] == sum(g["narrow_band"] for g in s["groups"].values())
+    assert main(["--data", str(tmp_path), "--out", str(out)]) == 2
