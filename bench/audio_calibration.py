@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--png", type=Path)
     args = ap.parse_args(argv)
 
-    from detector.audio.cnn import SegmentCNNDetector
+    from detector.audio.cnn import KIND, SegmentCNNDetector
+    from detector.errors import DetectorError
     from detector.eval.metrics import reliability
     from detector.train.data import load_records, load_splits
     from detector.train.io import Platt, fit_platt, load_weights
@@ -72,9 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     if not wpath.is_file():
         print(f"no weights at {wpath} (build them: provscan models build {args.detector})", file=sys.stderr)
         return 2
-    payload = load_weights(wpath, kind="audio-seg-cnn", name=args.detector)
+    try:
+        payload = load_weights(wpath, kind=KIND, name=args.detector)
+        _, _, va, _ = load_splits(args.train, "audio")
+        for d in args.data:
+            load_records(d, modality="audio")
+    except DetectorError as exc:  # DatasetError included: a clear message, not a traceback
+        print(f"audio_calibration: {exc}", file=sys.stderr)
+        return 2
     det = SegmentCNNDetector(args.detector, payload)
-    _, _, va, _ = load_splits(args.train, "audio")
     vraw, vy = _raw(det, va), np.array([r.label for r in va])
     ok = ~np.isnan(vraw)
     maps = {"val": fit_platt(vraw[ok], vy[ok]), "shipped": Platt.from_dict(payload.get("calibrator"))}

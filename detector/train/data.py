@@ -87,8 +87,8 @@ def made_from(rec: dict[str, Any]) -> str | None:
     path = (rec.get("params") or {}).get("source_path")
     if path:
         return Path(str(path)).parent.name
-    src = str(rec.get("source") or "")
-    return src.split("/", 1)[0] if "/" in src else None
+    # A corpus id names its source the way a real item's does; a prompt id (no "/") names none.
+    return real_source(rec) if "/" in str(rec.get("source") or "") else None
 
 
 def load_records(data_dir: str | Path, *, modality: str | None = None) -> list[Record]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 import yaml
 
 from detector.audio.features import FRONTS, SEG_FRAMES, features, lfcc, logmel, segments
@@ -327,6 +328,8 @@ def test_calibration_check_compares_both_maps_on_the_same_raw_scores(trained: tu
     assert set(s["val"]["per_real_source"]) == {"toy-0"}  # the test split holds speaker 4 only
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["--models", str(tmp_path), "--train", str(data), "--data", str(data), "--out", str(out)]) == 2
+    # A held-out folder without labels.jsonl: a message and exit 2, before any scoring.
+    assert main(["--models", str(models), "--train", str(data), "--data", str(tmp_path), "--out", str(out)]) == 2
 
 
 def test_provscan_train_audio_takes_the_calibration_choice(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -367,11 +370,17 @@ def test_band_check_counts_every_test_clip(tmp_path: Path) -> None:
 
     from bench.audio_band import main
 
-    data = make_audio_dataset(tmp_path / "data", n_sources=5, per_source=1, seed=2)
+    # The same toy voices stored at 8 kHz (a phone set) and at 16 kHz with a noise floor up to 8 kHz.
+    phone = make_audio_dataset(tmp_path / "phone", n_sources=5, per_source=1, seed=2, sr=8000)
+    wide = make_audio_dataset(tmp_path / "wide", n_sources=5, per_source=1, seed=2)
+    rng = np.random.default_rng(0)
+    for f in wide.rglob("*.wav"):
+        y, sr = load_audio(f)
+        sf.write(f, np.clip(y + 0.02 * rng.normal(size=len(y)), -1, 1), sr, subtype="PCM_16")
     out = tmp_path / "band.json"
-    assert main(["--data", str(data), "--out", str(out)]) == 0
-    s = json.loads(out.read_text())["sets"]["data"]
-    n_test = sum(json.loads(x)["split"] == "test" for x in (data / "labels.jsonl").read_text().splitlines())
-    assert s["clips"] == n_test == sum(g["n"] for g in s["groups"].values())
-    assert s["narrow_band"] == sum(g["narrow_band"] for g in s["groups"].values())
+    assert main(["--data", str(phone), "--data", str(wide), "--out", str(out)]) == 0
+    sets = json.loads(out.read_text())["sets"]
+    n_test = sum(json.loads(x)["split"] == "test" for x in (phone / "labels.jsonl").read_text().splitlines())
+    assert sets["phone"]["clips"] == n_test == sum(g["n"] for g in sets["phone"]["groups"].values())
+    assert sets["phone"]["narrow_band"] == n_test and sets["wide"]["narrow_band"] == 0
     assert main(["--data", str(tmp_path), "--out", str(out)]) == 2
