@@ -10,6 +10,23 @@ from detector.train.io import Platt, load_weights, resolve_models_dir, weights_p
 from detector.types import Finding
 
 
+def inference_net(net: Any) -> Any:
+    """Fold BatchNorm into the convolutions and switch to channels-last (oneDNN's fast layout).
+
+    For the narrow image and audio CNNs: same outputs to float rounding, about 2x faster on CPU.
+    ``net`` must be in eval mode (folding uses the running statistics).
+    """
+    import torch
+
+    try:
+        from torch.fx.experimental.optimization import fuse
+
+        net = fuse(net)
+    except Exception:  # tracing can fail on exotic torch builds: the unfused net is still correct
+        pass
+    return net.to(memory_format=torch.channels_last)
+
+
 class TrainedDetector:
     """Base of the trained detectors (image, audio, text and their baselines).
 

@@ -23,7 +23,7 @@ from detector.audio.features import (
     segments,
 )
 from detector.base import register_detector
-from detector.trained import TrainedDetector
+from detector.trained import TrainedDetector, inference_net
 from detector.types import Finding, MediaItem
 
 KIND = "audio-seg-cnn"
@@ -80,7 +80,7 @@ class SegmentCNNDetector(TrainedDetector):
         self.std = np.asarray(st.pop("feat_std"), np.float32)[:, None]
         self.net = build_net(self.config)
         self.net.load_state_dict(st)
-        self.net.eval()
+        self.net = inference_net(self.net.eval())
         self._torch = torch
 
     def segment_logits(self, y16: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
@@ -88,7 +88,8 @@ class SegmentCNNDetector(TrainedDetector):
         feat = (features(y16, self.config["front"]) - self.mean) / self.std
         wins, times = segments(feat, seg=SEG_FRAMES)
         with self._torch.inference_mode():
-            out = self.net(self._torch.from_numpy(wins[:, None]).float())[:, 0].numpy()
+            x = self._torch.from_numpy(wins[:, None]).float().contiguous(memory_format=self._torch.channels_last)
+            out = self.net(x)[:, 0].numpy()
         return out, times
 
     def clip_logit(self, y16: np.ndarray, logits: np.ndarray) -> float:

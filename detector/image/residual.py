@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from detector.base import register_detector
-from detector.trained import TrainedDetector
+from detector.trained import TrainedDetector, inference_net
 from detector.types import Finding, MediaItem
 
 KIND = "image-patch-cnn"
@@ -132,21 +132,6 @@ def build_net(config: dict[str, Any]) -> Any:
     return Net()
 
 
-def _inference_net(net: Any) -> Any:
-    """Fold BatchNorm into the convolutions and switch to channels-last (oneDNN's fast layout).
-
-    Same outputs (to float rounding), about 2x faster on CPU for these narrow networks.
-    """
-    torch = _torch()
-    try:
-        from torch.fx.experimental.optimization import fuse
-
-        net = fuse(net)
-    except Exception:  # tracing can fail on exotic torch builds: the unfused net is still correct
-        pass
-    return net.to(memory_format=torch.channels_last)
-
-
 def image_score(logit_map: np.ndarray, fracs: float | list[float] | tuple[float, ...]) -> float:
     """Image score from a cell-logit map: the top-``f`` cell means averaged over ``fracs``.
 
@@ -200,7 +185,7 @@ class PatchCNNDetector(TrainedDetector):
         super().__init__(name, payload)
         net = build_net(self.config)
         net.load_state_dict(payload["state"])
-        self.net = _inference_net(net.eval())
+        self.net = inference_net(net.eval())
         # Weights from before ``score_topk`` existed scored images with the training top-k.
         self.topk: float | list[float] = self.config.get("score_topk", self.config.get("topk", 0.25))
         self._torch = torch

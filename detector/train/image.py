@@ -162,7 +162,9 @@ def train_patch_cnn(
     import torch
 
     config = dict(CONFIGS[name])
-    net = build_net(config)
+    # Channels-last (oneDNN's fast layout): ~1.3x the training steps per second of the default
+    # layout on CPU for these narrow nets (bench/train_speed.py); same maths, other float rounding.
+    net = build_net(config).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     steps_per_epoch = max(
         1, (2 * max(sum(d[2] == 0 for d in train), sum(d[2] == 1 for d in train)) * per_image) // batch
@@ -177,7 +179,8 @@ def train_patch_cnn(
             idx = order[s * batch : (s + 1) * batch]
             if len(idx) < 2:
                 continue
-            xb = torch.from_numpy(x[idx].transpose(0, 3, 1, 2).copy()).float()
+            # (B, H, W, C) patches viewed as (B, C, H, W) are already channels-last in memory.
+            xb = torch.from_numpy(x[idx]).float().permute(0, 3, 1, 2)
             yb = torch.from_numpy(y[idx])
             logit = topk_mean(net(xb), config["topk"])
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, yb)
@@ -189,7 +192,8 @@ def train_patch_cnn(
             bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
     net.eval()
-    return config, {k: v.detach().clone() for k, v in net.state_dict().items()}
+    # Stored contiguous: the saved bytes do not depend on the layout the net trained in.
+    return config, {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()}
 
 
 def train_fft_lr(
