@@ -25,7 +25,11 @@ OUT_MD = REPO / "docs" / "benchmarks" / "train_speed.md"
 
 
 def _cases() -> list[tuple[str, Any, Any, str]]:
-    """(name, net factory, batch factory, shape note) for the three CNNs ``make models`` trains."""
+    """(name, net factory, input batch, shape note) for the three CNNs ``make models`` trains.
+
+    The step is written out here, not taken from the trainers, so that the same step can be run
+    in both layouts; it matches ``train_patch_cnn`` / ``train_segment_cnn`` up to the loss head.
+    """
     import numpy as np
     import torch
 

@@ -1002,10 +1002,9 @@ def _phone(name: str) -> Callable[[SourceContext], Iterator[RawItem]]:
             elif path.stat().st_size < ASTERISK_MIN_S * 50 * 33:  # GSM 06.10: 33 bytes per 20 ms frame
                 continue
             kept.append((path, rel))
-        if v["coding"] == "wav":
-            decoded: Iterator[Any] = iter([None] * len(kept))
-        else:
-            decoded = _decode_all(ctx, [p for p, _ in kept], "gsm", PHONE_SR)
+        # WAV prompts are kept as shipped (no bytes); GSM ones are decoded, all cores at once.
+        wav = v["coding"] == "wav"
+        decoded = [None] * len(kept) if wav else _decode_all(ctx, [p for p, _ in kept], "gsm", PHONE_SR)
         for (path, rel), data in zip(kept, decoded, strict=True):
             if isinstance(data, Exception):
                 ctx.log(f"corpus: {name}: skipped {rel}: {data}")

@@ -137,7 +137,7 @@ def train_segment_cnn(
     config = {"front": front, "width": width, "topk": 0.5, "segment_s": 0.5}
     if stem_stride != 1:
         config["stem_stride"] = int(stem_stride)
-    # Channels-last (oneDNN's fast layout): ~1.4x the training steps per second of the default
+    # Channels-last (oneDNN's fast layout): ~1.5x the training steps per second of the default
     # layout on CPU for this narrow net (bench/train_speed.py); same maths, other float rounding.
     net = build_net(config).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)

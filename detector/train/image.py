@@ -162,7 +162,7 @@ def train_patch_cnn(
     import torch
 
     config = dict(CONFIGS[name])
-    # Channels-last (oneDNN's fast layout): ~1.3x the training steps per second of the default
+    # Channels-last (oneDNN's fast layout): 1.25-1.5x the training steps per second of the default
     # layout on CPU for these narrow nets (bench/train_speed.py); same maths, other float rounding.
     net = build_net(config).to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)

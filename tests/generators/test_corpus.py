@@ -343,3 +343,36 @@ def test_phone_sources_keep_8_khz_prompts_and_decode_gsm(tmp_path: Path) -> None
     assert info.samplerate == 8000 and abs(info.frames / info.samplerate - 1.2) < 0.05
     decoded, _ = sf.read(str(out), dtype="float32")
     assert np.corrcoef(decoded[400:8000], tone[400:8000])[0, 1] > 0.9  # the tone survived GSM
+
+
+def test_parallel_decode_keeps_order_and_reports_failures_in_place(tmp_path: Path) -> None:
+    """``_decode_all`` decodes on all cores but must hand back each clip's own bytes in input order,
+    a failed clip as its error in its own place (the caller logs and skips it), and two prompts
+    with the same bytes decoded at once must not trip over each other's cache temp file."""
+    import shutil
+
+    import soundfile as sf
+
+    from generators.corpus_sources import SourceContext, _decode_all, _decode_to_flac
+
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg not installed")
+    sr = 16000
+    t = np.arange(sr) / sr
+    paths = []
+    for name, hz in (("a", 300), ("b", 900)):
+        p = tmp_path / f"{name}.wav"
+        sf.write(p, (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32), sr)
+        paths.append(p)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not a wave file at all" * 10)
+    twin = tmp_path / "b-copy.wav"
+    twin.write_bytes(paths[1].read_bytes())
+    order = [paths[0], bad, paths[1], twin]
+    cache = tmp_path / "cache"
+    out = list(_decode_all(SourceContext(cache=cache, use_apt=False), order, "wav", sr))
+
+    assert len(out) == 4 and isinstance(out[1], ValueError)
+    assert out[0] == _decode_to_flac(paths[0], "wav", sr) and out[2] == _decode_to_flac(paths[1], "wav", sr)
+    assert out[0] != out[2] and out[3] == out[2]
+    assert not list(cache.rglob("*.part"))  # every temp file was renamed into the cache
