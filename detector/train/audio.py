@@ -37,7 +37,7 @@ from detector.audio.features import (
 )
 from detector.audio.gmm import KIND as GMM_KIND
 from detector.audio.gmm import LFCCGMM
-from detector.train.augment import HISTORIES, augment_audio, history_roundtrip
+from detector.train.augment import HISTORIES, augment_audio, history_roundtrip, speed_perturb
 from detector.train.common import finish, seed_everything, set_threads
 from detector.train.data import Record, load_splits
 from detector.train.io import Platt, fit_platt
@@ -77,12 +77,14 @@ def _augmented(
     histories: list[list[str]] | None = None,
     *,
     p_phone: float = 0.0,
+    speed: float = 0.0,
 ) -> list[np.ndarray]:
     """``copies`` augmented versions of every clip (ffmpeg runs in 2 threads).
 
     ``histories[i]`` lists the codec histories clip ``i``'s copies may be given before the
     label-blind augmentation (empty: none); the draw is seeded per copy. ``p_phone``: share of
-    copies (either class) put through a telephone channel (``augment_audio``).
+    copies (either class) put through a telephone channel (``augment_audio``). ``speed``: each copy
+    is first played at a speed drawn from 1 +- ``speed`` (``speed_perturb``; 0: off).
     """
     jobs = [(i, c) for i in range(len(clips)) for c in range(copies)]
 
@@ -90,6 +92,9 @@ def _augmented(
         i, c = job
         rng = np.random.default_rng([seed, i, c])
         y = clips[i]
+        if speed:
+            # Its own stream, so the other draws (and the weights of recipes without it) do not move.
+            y = speed_perturb(y, float(np.random.default_rng([seed, i, c, 7]).uniform(1 - speed, 1 + speed)))
         pool = histories[i] if histories else []
         if pool:
             y = history_roundtrip(y, SR, str(pool[int(rng.integers(len(pool)))]), rng)
@@ -113,12 +118,14 @@ def train_segment_cnn(
     keep: list[np.ndarray] | None = None,
     width: int = 16,
     stem_stride: int = 1,
+    freq_mask: int = 0,
     desc: str = f"train {MAIN}",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train the segment CNN on the 0.5 s windows of the given feature matrices.
 
     ``keep[i]`` (bool per window of clip ``i``) restricts training to those windows; ``desc``
-    labels the progress bar.
+    labels the progress bar. ``freq_mask``: half the windows of each batch get a band of up to this
+    many frequency bins set to the feature mean (SpecAugment's frequency masking; 0: off).
     """
     import torch
 
@@ -152,7 +159,15 @@ def train_segment_cnn(
             b = np.concatenate([rng.choice(idx[0], batch // 2), rng.choice(idx[1], batch // 2)])
             xb = torch.from_numpy(x[b][:, None]).float()
             # Random time shift inside the window (roll) so segment boundaries carry no cue.
-            xb = torch.roll(xb, int(rng.integers(SEG_FRAMES)), dims=3).contiguous(memory_format=torch.channels_last)
+            xb = torch.roll(xb, int(rng.integers(SEG_FRAMES)), dims=3)
+            if freq_mask:
+                # No single band may carry the decision (a voice unlike the training voices moves
+                # energy between bands); 0 is the feature mean after normalisation.
+                for i in np.nonzero(rng.random(len(b)) < 0.5)[0]:
+                    w = int(rng.integers(1, freq_mask + 1))
+                    f0 = int(rng.integers(0, xb.shape[2] - w + 1))
+                    xb[i, :, f0 : f0 + w] = 0.0
+            xb = xb.contiguous(memory_format=torch.channels_last)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 net(xb)[:, 0], torch.from_numpy(yv[b])
             )
@@ -194,7 +209,7 @@ def _of_sources(r: Record, families: set[str], clips: set[str]) -> bool:
     return r.source in clips or r.extra.get("made_from") in families
 
 
-def source_cv_calibration(
+def source_cv_scores(
     tr: list[Record],
     va: list[Record],
     clean: dict[int, np.ndarray],
@@ -206,19 +221,11 @@ def source_cv_calibration(
     train_kwargs: dict[str, Any],
     config_extra: dict[str, Any],
     folds: int = 2,
-) -> tuple[Platt, dict[str, Any]] | None:
-    """Platt map for the CNN fitted on scores of voices the scoring model never heard.
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """Raw scores of voices the scoring model never heard (``source_cv_calibration`` explains how).
 
-    The validation split shares its speakers with training, so a map fitted there says "real"
-    with a confidence the model only has for voices it knows: unseen human voices then score far
-    above their true odds (issue #5: 48 % of a held-out speaker at >= 0.5 while ranked below
-    synthetic speech). Here the real sources are dealt into ``folds``; for each, a CNN with the same
-    recipe is trained without that fold's real sources *and* without synthetic clips made from
-    their recordings (vocoder re-syntheses, TTS twins in their language), then scores every clean (un-augmented)
-    train+val clip of those sources and the synthetic val clips. One Platt map, classes weighted
-    equally, is fitted on the pooled out-of-fold scores and put on the model trained on everything
-    (cross-fitting, as scikit-learn's ``CalibratedClassifierCV(ensemble=False)``). Each fold model
-    knows fewer voices than the final one, so the map errs towards lower probabilities.
+    Also the out-of-source validation of a recipe (``bench/audio_source_cv.py``): the validation
+    split shares its speakers with training, so only these scores say how a recipe treats new voices.
 
     Args:
         tr: Training records (``feats[j]`` is augmented copy ``j % copies`` of ``tr[j // copies]``).
@@ -233,16 +240,16 @@ def source_cv_calibration(
         folds: Number of folds.
 
     Returns:
-        (calibrator, card entry), or None when there are fewer than two real-source families.
+        (raw scores, labels, one entry per fold); empty when there are fewer than two real-source families.
     """
     import torch
 
     fams = source_folds(tr + va, folds)
-    if len(fams) < 2:
-        return None
     raws: list[float] = []
     ys: list[int] = []
-    report = []
+    report: list[dict[str, Any]] = []
+    if len(fams) < 2:
+        return np.array(raws), np.array(ys, int), report
     for f, held in enumerate(fams):
         heard = {r.source for r in tr + va if r.label == 0 and r.family in held}
         sel = [j for j in range(len(feats)) if not _of_sources(tr[j // copies], held, heard)]
@@ -266,7 +273,32 @@ def source_cv_calibration(
             ys.append(r.label)
         report.append({"held_out_real_sources": sorted(held), "n_real": len(real), "n_synthetic": len(synth),
                        "training_copies": len(sel)})
-    if len(set(ys)) < 2:
+    return np.array(raws), np.array(ys, int), report
+
+
+def source_cv_calibration(
+    raws: np.ndarray, ys: np.ndarray, report: list[dict[str, Any]]
+) -> tuple[Platt, dict[str, Any]] | None:
+    """Platt map for the CNN fitted on scores of voices the scoring model never heard.
+
+    The validation split shares its speakers with training, so a map fitted there says "real"
+    with a confidence the model only has for voices it knows: unseen human voices then score far
+    above their true odds (issue #5: 48 % of a held-out speaker at >= 0.5 while ranked below
+    synthetic speech). Here the real sources are dealt into ``folds``; for each, a CNN with the same
+    recipe is trained without that fold's real sources *and* without synthetic clips made from
+    their recordings (vocoder re-syntheses, TTS twins in their language), then scores every clean (un-augmented)
+    train+val clip of those sources and the synthetic val clips. One Platt map, classes weighted
+    equally, is fitted on the pooled out-of-fold scores and put on the model trained on everything
+    (cross-fitting, as scikit-learn's ``CalibratedClassifierCV(ensemble=False)``). Each fold model
+    knows fewer voices than the final one, so the map errs towards lower probabilities.
+
+    Args:
+        raws, ys, report: What ``source_cv_scores`` returns.
+
+    Returns:
+        (calibrator, card entry), or None when there are fewer than two real-source families.
+    """
+    if len(set(ys.tolist())) < 2:
         return None
     cal = fit_platt(raws, ys, balanced=True)
     entry = {
@@ -299,6 +331,52 @@ def train_gmm(
     return state
 
 
+def training_copies(
+    tr: list[Record],
+    train_y: list[np.ndarray],
+    *,
+    seed: int,
+    copies: int,
+    front: str,
+    match_history: bool = True,
+    p_phone: float = 0.0,
+    lowpass_hz: float | None = None,
+    active_db: float | None = None,
+    speed: float = 0.0,
+) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray] | None, dict[str, Any]]:
+    """The augmented training copies: (waveforms, labels, CNN features, active windows or None, card entries).
+
+    Options as ``train_audio``'s.
+    """
+    real_hist = [codec_history(r) for r in tr if r.label == 0]
+    hist = [real_hist if (match_history and r.label == 1) else [] for r in tr]
+    aug = _augmented(train_y, seed, copies, hist, p_phone=p_phone, speed=speed)
+    if lowpass_hz:
+        aug = [lowpass(y, lowpass_hz) for y in aug]
+    aug_labels = np.repeat([r.label for r in tr], copies)
+    counts = {h: real_hist.count(h) for h in sorted(set(real_hist))}
+    extra = {
+        "sample_rate": SR,
+        "input": {"segment_s": 0.5, "stft": "n_fft 512, hop 160", "front": front, "lowpass_hz": lowpass_hz},
+        "augmentation": "synthetic copies first get a codec history drawn from the real training clips' "
+        f"histories {counts} (vorbis22k: Ogg Vorbis at 22.05 kHz 32-48 kbit/s; g722: G.722)"
+        if match_history
+        else "no codec-history matching",
+        "augmentation_label_blind": (f"speed {1 - speed:g}-{1 + speed:g}x by resampling, then " if speed else "")
+        + "gain -6..+3 dB, noise 10-40 dB SNR (p=0.3), then (p=0.5) "
+        "Ogg/MP3 32-128 kbit/s (0.4/0.4) or G.722 (0.2)"
+        + (f", then (p={p_phone:g}) a telephone channel: 8 kHz GSM / mu-law / A-law / PCM" if p_phone else ""),
+    }
+    feats = [features(y, front) for y in tqdm(aug, desc="features", file=sys.stderr, leave=False)]
+    keep = None
+    if active_db:
+        keep = [
+            active_windows(y, segments(f, seg=SEG_FRAMES)[0].shape[0], db=active_db)
+            for y, f in zip(aug, feats, strict=True)
+        ]
+    return aug, aug_labels, feats, keep, extra
+
+
 def train_audio(
     data_dir: str | Path,
     models_dir: str | Path,
@@ -317,6 +395,8 @@ def train_audio(
     stem_stride: int = 1,
     p_phone: float = 0.2,
     calibration: str = "source-cv",
+    speed: float = 0.0,
+    freq_mask: int = 0,
 ) -> Path:
     """Train ``audio-lfcc-cnn`` (and, with ``baselines``, ``audio-lfcc-gmm``).
 
@@ -359,34 +439,19 @@ def train_audio(
     _, tr, va, te = load_splits(data_dir, "audio", holdout_generator=holdout_generator, what="clips")
     dec = lambda rs, d: [_decode(r) for r in tqdm(rs, desc=f"decode {d}", file=sys.stderr, leave=False)]  # noqa: E731
     train_y, val_y, test_y = dec(tr, "train"), dec(va, "val"), dec(te, "test")
-    real_hist = [codec_history(r) for r in tr if r.label == 0]
-    hist = [real_hist if (match_history and r.label == 1) else [] for r in tr]
     if not 0.0 <= p_phone <= 1.0:
         raise ValueError(f"p_phone must be in 0..1, not {p_phone}")
-    aug = _augmented(train_y, seed, copies, hist, p_phone=p_phone)
-    if lowpass_hz:
-        aug = [lowpass(y, lowpass_hz) for y in aug]
-    aug_labels = np.repeat([r.label for r in tr], copies)
-    counts = {h: real_hist.count(h) for h in sorted(set(real_hist))}
-    extra = {
-        "sample_rate": SR,
-        "input": {"segment_s": 0.5, "stft": "n_fft 512, hop 160", "front": front, "lowpass_hz": lowpass_hz},
-        "augmentation": "synthetic copies first get a codec history drawn from the real training clips' "
-        f"histories {counts} (vorbis22k: Ogg Vorbis at 22.05 kHz 32-48 kbit/s; g722: G.722)"
-        if match_history
-        else "no codec-history matching",
-        "augmentation_label_blind": "gain -6..+3 dB, noise 10-40 dB SNR (p=0.3), then (p=0.5) "
-        "Ogg/MP3 32-128 kbit/s (0.4/0.4) or G.722 (0.2)"
-        + (f", then (p={p_phone:g}) a telephone channel: 8 kHz GSM / mu-law / A-law / PCM" if p_phone else ""),
-    }
-    feats = [features(y, front) for y in tqdm(aug, desc="features", file=sys.stderr, leave=False)]
-    keep = None
-    if active_db:
-        keep = [
-            active_windows(y, segments(f, seg=SEG_FRAMES)[0].shape[0], db=active_db)
-            for y, f in zip(aug, feats, strict=True)
-        ]
+    if not 0.0 <= speed < 0.5:
+        raise ValueError(f"speed must be in 0..0.5, not {speed}")
+    aug, aug_labels, feats, keep, extra = training_copies(
+        tr, train_y, seed=seed, copies=copies, front=front, match_history=match_history, p_phone=p_phone,
+        lowpass_hz=lowpass_hz, active_db=active_db, speed=speed,
+    )
+    if freq_mask:
+        extra["augmentation_label_blind"] += f"; frequency masking in training (half the windows, 1-{freq_mask} bins)"
     train_kwargs = {"front": front, "epochs": epochs, "width": width, "stem_stride": stem_stride}
+    if freq_mask:
+        train_kwargs["freq_mask"] = int(freq_mask)
     config, state = train_segment_cnn(feats, aug_labels, rng=rng, keep=keep, **train_kwargs)
     config_extra = {}
     if lowpass_hz:
@@ -400,7 +465,10 @@ def train_audio(
     if calibration == "source-cv":
         clean = {id(r): y for r, y in zip(tr + va, train_y + val_y, strict=True)}
         cal = source_cv_calibration(
-            tr, va, clean, feats, keep, copies=copies, seed=seed, train_kwargs=train_kwargs, config_extra=config_extra
+            *source_cv_scores(
+                tr, va, clean, feats, keep, copies=copies, seed=seed, train_kwargs=train_kwargs,
+                config_extra=config_extra,
+            )
         )
         if cal is None:
             print("audio: fewer than two real sources: CNN calibrated on the validation split", file=sys.stderr)

@@ -384,3 +384,59 @@ def test_band_check_counts_every_test_clip(tmp_path: Path) -> None:
     assert sets["phone"]["clips"] == n_test == sum(g["n"] for g in sets["phone"]["groups"].values())
     assert sets["phone"]["narrow_band"] == n_test and sets["wide"]["narrow_band"] == 0
     assert main(["--data", str(tmp_path), "--out", str(out)]) == 2
+
+
+def test_speed_perturb_moves_pitch_and_length_together() -> None:
+    from detector.train.augment import speed_perturb
+
+    y = _tone(1.0)  # 440 Hz
+    fast = speed_perturb(y, 1.1)
+    assert abs(len(fast) - len(y) / 1.1) <= 2
+    spec = np.abs(np.fft.rfft(fast))
+    peak = np.argmax(spec) * 16000 / len(fast)
+    assert abs(peak - 440 * 1.1) < 5  # the tone is 10 % higher: a new voice, not a vocoder artefact
+    assert speed_perturb(y, 1.004) is y  # rounded to 1 %: no-op
+
+
+def test_speed_and_frequency_masking_are_recorded_and_keep_other_draws(tmp_path: Path) -> None:
+    """The options train, are named in the card, and leave the copies of a recipe without them unchanged."""
+    import detector.audio.cnn  # noqa: F401
+    from detector.train.audio import _augmented
+
+    clips = [_tone(0.6), _tone(0.8)]
+    plain = _augmented(clips, 3, 2)
+    again = _augmented(clips, 3, 2, speed=0.0)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, again, strict=True))
+    sped = _augmented(clips, 3, 2, speed=0.12)
+    assert any(len(a) != len(b) for a, b in zip(plain, sped, strict=True))
+
+    data = make_audio_dataset(tmp_path / "data", n_sources=4, per_source=1, seed=1)
+    train_detector(
+        "voice", data, tmp_path / "models", seed=0, epochs=1, copies=1, baselines=False, speed=0.1, freq_mask=8,
+        calibration="val",
+    )
+    card = yaml.safe_load((tmp_path / "models" / "detectors" / "audio-lfcc-cnn.yaml").read_text())
+    assert card["augmentation_label_blind"].startswith("speed 0.9-1.1x")
+    assert "frequency masking in training (half the windows, 1-8 bins)" in card["augmentation_label_blind"]
+    with pytest.raises(ValueError, match="speed must be in"):
+        train_detector("voice", data, tmp_path / "m2", speed=0.7)
+
+
+def test_source_cv_bench_scores_each_voice_with_a_model_that_never_heard_it(tmp_path: Path) -> None:
+    """bench/audio_source_cv: per-fold and pooled out-of-source metrics, and a table comparing variants."""
+    import json
+
+    from bench.audio_source_cv import main
+
+    data = make_audio_dataset(tmp_path / "data", n_sources=5, per_source=1, seed=0, real_families=2)
+    for v in ("base", "fmask"):
+        assert main(["--data", str(data), "--variant", v, "--epochs", "1", "--json", str(tmp_path / f"{v}.json")]) == 0
+    res = json.loads((tmp_path / "fmask.json").read_text())
+    assert res["changes"] == {"freq_mask": 16} and len(res["folds"]) == 2
+    assert sum(f["n_real"] + f["n_synthetic"] for f in res["folds"]) == res["n_real"] + res["n_synthetic"]
+    assert 0.0 <= res["eer"] <= 1.0 and all(f["eer"] is None or 0.0 <= f["eer"] <= 1.0 for f in res["folds"])
+    out = tmp_path / "cv.md"
+    assert main(["--report", str(tmp_path / "fmask.json"), str(tmp_path / "base.json"), "--out", str(out)]) == 0
+    rows = [ln for ln in out.read_text().splitlines() if ln.startswith("| base") or ln.startswith("| fmask")]
+    assert rows[0].startswith("| base") and "| 1.00 |" in rows[0] and len(rows) == 2
+    assert main(["--data", str(tmp_path / "nothing"), "--variant", "base", "--json", str(tmp_path / "x.json")]) == 2

@@ -1,0 +1,166 @@
+"""Out-of-source validation of audio CNN recipes: how does each treat voices it never heard? (issue #5)
+
+The validation split shares its speakers with training (in-distribution EER there is ~0), so it
+cannot choose between recipes whose difference is generalisation. This runs the cross-fitting of
+``detector.train.audio.source_cv_scores`` for each recipe variant on the *training* set: the real
+sources are dealt into two folds; per fold a CNN is trained without that fold's voices (and without
+synthetic clips made from them) and scores those voices plus the synthetic validation clips. The
+pooled out-of-source AUC / EER chooses a recipe before anything is measured on the held-out test
+sets (docs/eval). Variants share the seed, the data and every other option.
+
+    python -m bench.audio_source_cv --data data/datasets/detector-train-audio-seed0 \\
+        --variant base --json /tmp/cv_base.json          # one process per variant (1 thread each)
+    python -m bench.audio_source_cv --report /tmp/cv_*.json --out docs/benchmarks/audio_source_cv.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# Recipe changes tried against the shipped recipe (worker.model_builders.AUDIO_RECIPE["train"]).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "base": {},
+    # Label-blind speed perturbation 0.88-1.12x: voices higher and lower than the training speakers'.
+    "speed": {"speed": 0.12},
+    # SpecAugment frequency masks up to 16 of the 128 bins on half the training windows.
+    "fmask": {"freq_mask": 16},
+}
+
+
+def run_variant(data: Path, variant: str, *, seed: int = 0, epochs: int | None = None) -> dict[str, Any]:
+    """Out-of-source scores of one recipe variant, with their pooled and per-fold metrics.
+
+    ``epochs`` overrides the recipe's (a quick check; the table is only meaningful at the recipe's).
+    """
+    import numpy as np
+    from tqdm import tqdm
+
+    from detector.eval.metrics import eer, roc_auc
+    from detector.train.audio import _decode, source_cv_scores, training_copies
+    from detector.train.common import seed_everything, set_threads
+    from detector.train.data import load_splits
+    from worker.model_builders import AUDIO_RECIPE
+
+    recipe = {**AUDIO_RECIPE["train"], **VARIANTS[variant]}
+    if epochs:
+        recipe["epochs"] = int(epochs)
+    started = time.perf_counter()
+    seed_everything(seed)
+    set_threads(recipe.get("threads", 1))
+    _, tr, va, _ = load_splits(data, "audio", what="clips")
+    train_y = [_decode(r) for r in tqdm(tr, desc="decode train", file=sys.stderr, leave=False)]
+    val_y = [_decode(r) for r in tqdm(va, desc="decode val", file=sys.stderr, leave=False)]
+    copies = int(recipe.get("copies", 2))
+    _, _, feats, keep, _ = training_copies(
+        tr,
+        train_y,
+        seed=seed,
+        copies=copies,
+        front=recipe["front"],
+        p_phone=float(recipe.get("p_phone", 0.0)),
+        active_db=recipe.get("active_db"),
+        speed=float(recipe.get("speed", 0.0)),
+    )
+    train_kwargs = {"front": recipe["front"], "epochs": int(recipe["epochs"]), "width": int(recipe.get("width", 16))}
+    if recipe.get("freq_mask"):
+        train_kwargs["freq_mask"] = int(recipe["freq_mask"])
+    config_extra = {"active_db": float(recipe["active_db"])} if recipe.get("active_db") else {}
+    clean = {id(r): y for r, y in zip(tr + va, train_y + val_y, strict=True)}
+    raws, ys, folds = source_cv_scores(
+        tr, va, clean, feats, keep, copies=copies, seed=seed, train_kwargs=train_kwargs, config_extra=config_extra
+    )
+    # Per fold: its held-out voices against the synthetic clips that fold model scored.
+    start = 0
+    for f in folds:
+        n = f["n_real"] + f["n_synthetic"]
+        both = f["n_real"] and f["n_synthetic"]  # a tiny set can leave a fold one class
+        f["auc"] = roc_auc(ys[start : start + n], raws[start : start + n]) if both else None
+        f["eer"] = eer(ys[start : start + n], raws[start : start + n])[0] if both else None
+        start += n
+    if len(set(ys.tolist())) < 2:
+        raise SystemExit("audio_source_cv: the folds scored only one class (too few sources or clips)")
+    return {
+        "variant": variant,
+        "changes": VARIANTS[variant],
+        "seed": seed,
+        "epochs": int(recipe["epochs"]),
+        "data": str(data),
+        "auc": roc_auc(ys, raws),
+        "eer": eer(ys, raws)[0],
+        "n_real": int((ys == 0).sum()),
+        "n_synthetic": int((ys == 1).sum()),
+        "real_scores_mean": float(np.mean(raws[ys == 0])),
+        "folds": folds,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    base = next((r for r in results if r["variant"] == "base"), None)
+    lines = [
+        "## Audio CNN recipes: out-of-source validation",
+        "",
+        "`python -m bench.audio_source_cv --data DATA --variant V --json OUT` per variant (one process each), then "
+        "`--report`. Each real-source fold scored by a CNN trained without its voices (and without synthetic clips "
+        "made from them) against the synthetic validation clips; same seed and data for every variant. "
+        "Training data only: nothing here touches the held-out test sets.",
+        "",
+        "| variant | changes | out-of-source AUC | EER | EER ratio to base | per fold EER | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        ratio = f"{r['eer'] / base['eer']:.2f}" if base and base["eer"] else "-"
+        per = " / ".join(
+            f"{'-' if f['eer'] is None else format(f['eer'], '.1%')} ({', '.join(f['held_out_real_sources'])})"
+            for f in r["folds"]
+        )
+        lines.append(
+            f"| {r['variant']} | {json.dumps(r['changes']) if r['changes'] else 'shipped recipe'} | {r['auc']:.4f} | "
+            f"{r['eer']:.1%} | {ratio} | {per} | {r['seconds']:.0f} |"
+        )
+    n = results[0]
+    lines += ["", f"{n['n_real']} real clips (every train+val clip of each fold's voices), {n['n_synthetic']} synthetic "
+              f"validation clips; data `{n['data']}`, seed {n['seed']}, {n['epochs']} epochs."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, help="training set (labels.jsonl) of the audio recipe")
+    ap.add_argument("--variant", choices=sorted(VARIANTS))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--epochs", type=int, help="override the recipe's epochs (quick checks only)")
+    ap.add_argument("--json", type=Path, help="where one variant's result goes")
+    ap.add_argument("--report", type=Path, nargs="+", help="variant JSON files to tabulate")
+    ap.add_argument("--out", type=Path, help="Markdown table (with --report)")
+    args = ap.parse_args(argv)
+    if args.report:
+        try:
+            results = [json.loads(p.read_text()) for p in args.report]
+        except (OSError, ValueError) as e:
+            print(f"audio_source_cv: cannot read a result: {e}", file=sys.stderr)
+            return 2
+        results.sort(key=lambda r: (r["variant"] != "base", r["variant"]))
+        text = report(results)
+        if args.out:
+            args.out.write_text(text)
+        print(text)
+        return 0
+    if not (args.data and args.variant and args.json):
+        ap.error("--data, --variant and --json are needed to run a variant (or --report FILES)")
+    if not (args.data / "labels.jsonl").exists():
+        print(f"audio_source_cv: no labels.jsonl in {args.data}", file=sys.stderr)
+        return 2
+    res = run_variant(args.data, args.variant, seed=args.seed, epochs=args.epochs)
+    args.json.write_text(json.dumps(res, indent=1) + "\n")
+    print(json.dumps({k: res[k] for k in ("variant", "auc", "eer", "seconds")}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
