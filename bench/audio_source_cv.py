@@ -97,7 +97,37 @@ def run_variant(data: Path, variant: str, *, seed: int = 0, epochs: int | None =
         "real_scores_mean": float(np.mean(raws[ys == 0])),
         "folds": folds,
         "seconds": round(time.perf_counter() - started, 1),
+        # Same clips in the same order for every variant (same data and seed): a paired comparison.
+        "scores": [round(float(x), 5) for x in raws],
+        "labels": [int(x) for x in ys],
     }
+
+
+def auc_se(auc: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of an AUC (Hanley & McNeil, 1982): how far two variants must differ to matter."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)
+    return float(max(var, 0.0) / (n_pos * n_neg)) ** 0.5
+
+
+def paired_delta_auc(base: dict[str, Any], other: dict[str, Any], *, n_boot: int = 2000, seed: int = 0) -> tuple:
+    """AUC(other) - AUC(base) on the same clips with a 95 % paired-bootstrap interval; None without stored scores."""
+    import numpy as np
+
+    from detector.eval.metrics import roc_auc
+
+    if "scores" not in base or "scores" not in other or base["labels"] != other["labels"]:
+        return None
+    y = np.asarray(base["labels"])
+    a, b = np.asarray(base["scores"]), np.asarray(other["scores"])
+    rng = np.random.default_rng(seed)
+    pos, neg = np.nonzero(y == 1)[0], np.nonzero(y == 0)[0]
+    deltas = []
+    for _ in range(n_boot):  # resample each class separately: both stay present
+        i = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
+        deltas.append(roc_auc(y[i], b[i]) - roc_auc(y[i], a[i]))
+    lo, hi = np.percentile(deltas, [2.5, 97.5])
+    return roc_auc(y, b) - roc_auc(y, a), float(lo), float(hi)
 
 
 def report(results: list[dict[str, Any]]) -> str:
@@ -110,22 +140,27 @@ def report(results: list[dict[str, Any]]) -> str:
         "made from them) against the synthetic validation clips; same seed and data for every variant. "
         "Training data only: nothing here touches the held-out test sets.",
         "",
-        "| variant | changes | out-of-source AUC | EER | EER ratio to base | per fold EER | seconds |",
-        "|---|---|---|---|---|---|---|",
+        "| variant | changes | out-of-source AUC (± SE) | AUC - base [95 % paired bootstrap] | EER | EER ratio to base "
+        "| per fold EER | seconds |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         ratio = f"{r['eer'] / base['eer']:.2f}" if base and base["eer"] else "-"
+        d = paired_delta_auc(base, r) if base and r is not base else None
+        delta = f"{d[0]:+.4f} [{d[1]:+.4f}, {d[2]:+.4f}]" if d else "-"
+        se = auc_se(r["auc"], r["n_synthetic"], r["n_real"])
         per = " / ".join(
             f"{'-' if f['eer'] is None else format(f['eer'], '.1%')} ({', '.join(f['held_out_real_sources'])})"
             for f in r["folds"]
         )
         lines.append(
-            f"| {r['variant']} | {json.dumps(r['changes']) if r['changes'] else 'shipped recipe'} | {r['auc']:.4f} | "
-            f"{r['eer']:.1%} | {ratio} | {per} | {r['seconds']:.0f} |"
+            f"| {r['variant']} | {json.dumps(r['changes']) if r['changes'] else 'shipped recipe'} | {r['auc']:.4f} "
+            f"± {se:.4f} | {delta} | {r['eer']:.1%} | {ratio} | {per} | {r['seconds']:.0f} |"
         )
     n = results[0]
     lines += ["", f"{n['n_real']} real clips (every train+val clip of each fold's voices), {n['n_synthetic']} synthetic "
-              f"validation clips; data `{n['data']}`, seed {n['seed']}, {n['epochs']} epochs."]
+              f"validation clips; data `{n['data']}`, seed {n['seed']}, {n['epochs']} epochs. SE: Hanley & McNeil (1982); "
+              "the paired interval needs the per-clip scores the JSON files keep (since they were added; '-' without)."]
     return "\n".join(lines) + "\n"
 
 

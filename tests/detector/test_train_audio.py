@@ -439,4 +439,8 @@ def test_source_cv_bench_scores_each_voice_with_a_model_that_never_heard_it(tmp_
     assert main(["--report", str(tmp_path / "fmask.json"), str(tmp_path / "base.json"), "--out", str(out)]) == 0
     rows = [ln for ln in out.read_text().splitlines() if ln.startswith("| base") or ln.startswith("| fmask")]
     assert rows[0].startswith("| base") and "| 1.00 |" in rows[0] and len(rows) == 2
+    # Paired comparison on the same clips: the fmask row carries AUC - base with its bootstrap interval.
+    assert len(res["scores"]) == len(res["labels"]) == res["n_real"] + res["n_synthetic"]
+    lo, hi = (float(x) for x in rows[1].split("[")[1].split("]")[0].split(","))
+    assert lo <= hi and "±" in rows[1]
     assert main(["--data", str(tmp_path / "nothing"), "--variant", "base", "--json", str(tmp_path / "x.json")]) == 2
