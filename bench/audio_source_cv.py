@@ -33,47 +33,21 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 
 def run_variant(data: Path, variant: str, *, seed: int = 0, epochs: int | None = None) -> dict[str, Any]:
-    """Out-of-source scores of one recipe variant, with their pooled and per-fold metrics.
+    """Out-of-source scores of one recipe variant (``out_of_source_scores``), with pooled and per-fold metrics.
 
     ``epochs`` overrides the recipe's (a quick check; the table is only meaningful at the recipe's).
     """
     import numpy as np
-    from tqdm import tqdm
 
     from detector.eval.metrics import eer, roc_auc
-    from detector.train.audio import _decode, source_cv_scores, training_copies
-    from detector.train.common import seed_everything, set_threads
-    from detector.train.data import load_splits
+    from detector.train.audio import out_of_source_scores
     from worker.model_builders import AUDIO_RECIPE
 
     recipe = {**AUDIO_RECIPE["train"], **VARIANTS[variant]}
     if epochs:
         recipe["epochs"] = int(epochs)
     started = time.perf_counter()
-    seed_everything(seed)
-    set_threads(recipe.get("threads", 1))
-    _, tr, va, _ = load_splits(data, "audio", what="clips")
-    train_y = [_decode(r) for r in tqdm(tr, desc="decode train", file=sys.stderr, leave=False)]
-    val_y = [_decode(r) for r in tqdm(va, desc="decode val", file=sys.stderr, leave=False)]
-    copies = int(recipe.get("copies", 2))
-    _, _, feats, keep, _ = training_copies(
-        tr,
-        train_y,
-        seed=seed,
-        copies=copies,
-        front=recipe["front"],
-        p_phone=float(recipe.get("p_phone", 0.0)),
-        active_db=recipe.get("active_db"),
-        speed=float(recipe.get("speed", 0.0)),
-    )
-    train_kwargs = {"front": recipe["front"], "epochs": int(recipe["epochs"]), "width": int(recipe.get("width", 16))}
-    if recipe.get("freq_mask"):
-        train_kwargs["freq_mask"] = int(recipe["freq_mask"])
-    config_extra = {"active_db": float(recipe["active_db"])} if recipe.get("active_db") else {}
-    clean = {id(r): y for r, y in zip(tr + va, train_y + val_y, strict=True)}
-    raws, ys, folds = source_cv_scores(
-        tr, va, clean, feats, keep, copies=copies, seed=seed, train_kwargs=train_kwargs, config_extra=config_extra
-    )
+    raws, ys, folds = out_of_source_scores(data, seed=seed, **recipe)
     # Per fold: its held-out voices against the synthetic clips that fold model scored.
     start = 0
     for f in folds:

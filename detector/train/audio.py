@@ -37,7 +37,7 @@ from detector.audio.features import (
 )
 from detector.audio.gmm import KIND as GMM_KIND
 from detector.audio.gmm import LFCCGMM
-from detector.train.augment import HISTORIES, augment_audio, history_roundtrip, speed_perturb
+from detector.train.augment import HISTORIES, augment_audio, freq_masks, history_roundtrip, speed_perturb
 from detector.train.common import finish, seed_everything, set_threads
 from detector.train.data import Record, load_splits
 from detector.train.io import Platt, fit_platt
@@ -141,6 +141,8 @@ def train_segment_cnn(
     mean = x.mean(axis=(0, 2))
     std = x.std(axis=(0, 2)) + 1e-5
     x = (x - mean[None, :, None]) / std[None, :, None]
+    if freq_mask and not 0 < freq_mask <= x.shape[1]:
+        raise ValueError(f"freq_mask must be 1..{x.shape[1]} bins for front {front!r}, not {freq_mask}")
     config = {"front": front, "width": width, "topk": 0.5, "segment_s": 0.5}
     if stem_stride != 1:
         config["stem_stride"] = int(stem_stride)
@@ -162,11 +164,8 @@ def train_segment_cnn(
             xb = torch.roll(xb, int(rng.integers(SEG_FRAMES)), dims=3)
             if freq_mask:
                 # No single band may carry the decision (a voice unlike the training voices moves
-                # energy between bands); 0 is the feature mean after normalisation.
-                for i in np.nonzero(rng.random(len(b)) < 0.5)[0]:
-                    w = int(rng.integers(1, freq_mask + 1))
-                    f0 = int(rng.integers(0, xb.shape[2] - w + 1))
-                    xb[i, :, f0 : f0 + w] = 0.0
+                # energy between bands).
+                freq_masks(xb, rng, freq_mask)
             xb = xb.contiguous(memory_format=torch.channels_last)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 net(xb)[:, 0], torch.from_numpy(yv[b])
@@ -377,6 +376,77 @@ def training_copies(
     return aug, aug_labels, feats, keep, extra
 
 
+def _check_options(*, p_phone: float, speed: float, freq_mask: int) -> None:
+    """Refuse bad recipe options before any decoding or training."""
+    if not 0.0 <= p_phone <= 1.0:
+        raise ValueError(f"p_phone must be in 0..1, not {p_phone}")
+    if not 0.0 <= speed < 0.5:
+        raise ValueError(f"speed must be in 0..0.5, not {speed}")
+    if freq_mask < 0:
+        raise ValueError(f"freq_mask must be 0 (off) or a number of bins, not {freq_mask}")
+
+
+def _cnn_options(*, front: str, epochs: int, width: int, stem_stride: int, freq_mask: int) -> dict[str, Any]:
+    """``train_segment_cnn`` options of a recipe (the main model's and its fold models')."""
+    out: dict[str, Any] = {"front": front, "epochs": int(epochs), "width": int(width), "stem_stride": int(stem_stride)}
+    if freq_mask:
+        out["freq_mask"] = int(freq_mask)
+    return out
+
+
+def _inference_options(lowpass_hz: float | None, active_db: float | None) -> dict[str, Any]:
+    """What a recipe adds to the model's config for scoring (low-pass band, active-window floor)."""
+    out: dict[str, Any] = {}
+    if lowpass_hz:
+        out["lowpass_hz"] = float(lowpass_hz)
+    if active_db:
+        out["active_db"] = float(active_db)
+    return out
+
+
+def out_of_source_scores(
+    data_dir: str | Path,
+    *,
+    seed: int = 0,
+    epochs: int = 8,
+    copies: int = 2,
+    front: str = "logspec128",
+    match_history: bool = True,
+    lowpass_hz: float | None = None,
+    active_db: float | None = None,
+    width: int = 16,
+    stem_stride: int = 1,
+    p_phone: float = 0.2,
+    speed: float = 0.0,
+    freq_mask: int = 0,
+    threads: int | None = None,
+    calibration: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """``source_cv_scores`` of the recipe ``train_audio(data_dir, ...)`` would train, without training the main model.
+
+    Takes ``train_audio``'s recipe options (``calibration`` is accepted and ignored: these scores are
+    what it is fitted on), so a recipe is judged exactly as it would be built (``bench/audio_source_cv.py``).
+    """
+    if front not in FRONTS:
+        raise ValueError(f"unknown audio front end {front!r} (one of {', '.join(FRONTS)})")
+    _check_options(p_phone=p_phone, speed=speed, freq_mask=freq_mask)
+    seed_everything(seed)
+    set_threads(threads)
+    _, tr, va, _ = load_splits(data_dir, "audio", what="clips")
+    dec = lambda rs, d: [_decode(r) for r in tqdm(rs, desc=f"decode {d}", file=sys.stderr, leave=False)]  # noqa: E731
+    train_y, val_y = dec(tr, "train"), dec(va, "val")
+    _, _, feats, keep, _ = training_copies(
+        tr, train_y, seed=seed, copies=copies, front=front, match_history=match_history, p_phone=p_phone,
+        lowpass_hz=lowpass_hz, active_db=active_db, speed=speed,
+    )
+    clean = {id(r): y for r, y in zip(tr + va, train_y + val_y, strict=True)}
+    return source_cv_scores(
+        tr, va, clean, feats, keep, copies=copies, seed=seed,
+        train_kwargs=_cnn_options(front=front, epochs=epochs, width=width, stem_stride=stem_stride, freq_mask=freq_mask),
+        config_extra=_inference_options(lowpass_hz, active_db),
+    )
+
+
 def train_audio(
     data_dir: str | Path,
     models_dir: str | Path,
@@ -432,6 +502,7 @@ def train_audio(
         raise ValueError(f"unknown audio front end {front!r} (one of {', '.join(FRONTS)})")
     if calibration not in CALIBRATIONS:
         raise ValueError(f"unknown calibration {calibration!r} (one of {', '.join(CALIBRATIONS)})")
+    _check_options(p_phone=p_phone, speed=speed, freq_mask=freq_mask)
     started = time.perf_counter()
     models_dir = Path(models_dir)
     rng = seed_everything(seed)
@@ -439,25 +510,15 @@ def train_audio(
     _, tr, va, te = load_splits(data_dir, "audio", holdout_generator=holdout_generator, what="clips")
     dec = lambda rs, d: [_decode(r) for r in tqdm(rs, desc=f"decode {d}", file=sys.stderr, leave=False)]  # noqa: E731
     train_y, val_y, test_y = dec(tr, "train"), dec(va, "val"), dec(te, "test")
-    if not 0.0 <= p_phone <= 1.0:
-        raise ValueError(f"p_phone must be in 0..1, not {p_phone}")
-    if not 0.0 <= speed < 0.5:
-        raise ValueError(f"speed must be in 0..0.5, not {speed}")
     aug, aug_labels, feats, keep, extra = training_copies(
         tr, train_y, seed=seed, copies=copies, front=front, match_history=match_history, p_phone=p_phone,
         lowpass_hz=lowpass_hz, active_db=active_db, speed=speed,
     )
     if freq_mask:
         extra["augmentation_label_blind"] += f"; frequency masking in training (half the windows, 1-{freq_mask} bins)"
-    train_kwargs = {"front": front, "epochs": epochs, "width": width, "stem_stride": stem_stride}
-    if freq_mask:
-        train_kwargs["freq_mask"] = int(freq_mask)
+    train_kwargs = _cnn_options(front=front, epochs=epochs, width=width, stem_stride=stem_stride, freq_mask=freq_mask)
     config, state = train_segment_cnn(feats, aug_labels, rng=rng, keep=keep, **train_kwargs)
-    config_extra = {}
-    if lowpass_hz:
-        config_extra["lowpass_hz"] = float(lowpass_hz)
-    if active_db:
-        config_extra["active_db"] = float(active_db)
+    config_extra = _inference_options(lowpass_hz, active_db)
     config.update(config_extra)
     det = SegmentCNNDetector(MAIN, {"config": config, "state": state, "version": VERSION})
     score = lambda d, ys: np.array([d.raw_score((y, SR)) for y in ys])  # noqa: E731

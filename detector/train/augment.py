@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -225,6 +226,18 @@ def speed_perturb(y: np.ndarray, factor: float) -> np.ndarray:
     if down == 100:
         return y
     return resample_poly(y, 100, down).astype(np.float32)
+
+
+def freq_masks(x: Any, rng: np.random.Generator, max_bins: int) -> Any:
+    """SpecAugment frequency masking, in place: half the windows of ``x`` (B, 1, F, T) get one band of
+    1..``max_bins`` bins set to 0 (the feature mean after normalisation)."""
+    if not 0 < max_bins <= x.shape[2]:
+        raise ValueError(f"freq_mask must be 1..{x.shape[2]} bins for this front end, not {max_bins}")
+    for i in np.nonzero(rng.random(len(x)) < 0.5)[0]:
+        w = int(rng.integers(1, max_bins + 1))
+        f0 = int(rng.integers(0, x.shape[2] - w + 1))
+        x[i, :, f0 : f0 + w] = 0.0
+    return x
 
 
 def augment_audio(

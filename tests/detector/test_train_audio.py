@@ -418,8 +418,6 @@ def test_speed_and_frequency_masking_are_recorded_and_keep_other_draws(tmp_path:
     card = yaml.safe_load((tmp_path / "models" / "detectors" / "audio-lfcc-cnn.yaml").read_text())
     assert card["augmentation_label_blind"].startswith("speed 0.9-1.1x")
     assert "frequency masking in training (half the windows, 1-8 bins)" in card["augmentation_label_blind"]
-    with pytest.raises(ValueError, match="speed must be in"):
-        train_detector("voice", data, tmp_path / "m2", speed=0.7)
 
 
 def test_source_cv_bench_scores_each_voice_with_a_model_that_never_heard_it(tmp_path: Path) -> None:
@@ -444,3 +442,34 @@ def test_source_cv_bench_scores_each_voice_with_a_model_that_never_heard_it(tmp_
     lo, hi = (float(x) for x in rows[1].split("[")[1].split("]")[0].split(","))
     assert lo <= hi and "±" in rows[1]
     assert main(["--data", str(tmp_path / "nothing"), "--variant", "base", "--json", str(tmp_path / "x.json")]) == 2
+
+
+def test_frequency_masks_blank_one_band_in_about_half_the_windows() -> None:
+    import torch
+
+    from detector.train.augment import freq_masks
+
+    x = torch.ones(400, 1, 128, 50)
+    freq_masks(x, np.random.default_rng(0), 16)
+    zero_rows = (x == 0).all(dim=3)[:, 0]  # (B, F): bins blanked across the whole window
+    widths = zero_rows.sum(dim=1)
+    masked = widths > 0
+    assert 150 < int(masked.sum()) < 250 and int(widths.max()) <= 16
+    for i in np.nonzero(masked.numpy())[0][:20]:  # one contiguous band, nothing else touched
+        band = np.nonzero(zero_rows[i].numpy())[0]
+        assert band[-1] - band[0] + 1 == len(band) and int((x[i] == 0).sum()) == len(band) * 50
+    with pytest.raises(ValueError, match="freq_mask must be 1..128"):
+        freq_masks(x, np.random.default_rng(0), 129)
+
+
+def test_bad_augmentation_options_are_refused_before_any_work(tmp_path: Path) -> None:
+    from detector.train.audio import out_of_source_scores
+
+    for bad, match in (({"freq_mask": -1}, "freq_mask must be 0"), ({"speed": 0.6}, "speed must be in")):
+        with pytest.raises(ValueError, match=match):
+            train_detector("voice", tmp_path / "no-such-set", tmp_path / "m", **bad)
+        with pytest.raises(ValueError, match=match):
+            out_of_source_scores(tmp_path / "no-such-set", **bad)
+    data = make_audio_dataset(tmp_path / "data", n_sources=4, per_source=1, seed=1)
+    with pytest.raises(ValueError, match="freq_mask must be 1..128 bins for front 'logspec128'"):
+        train_detector("voice", data, tmp_path / "m", epochs=1, copies=1, baselines=False, freq_mask=500)
