@@ -16,6 +16,7 @@ SKIP = {
     "audio_band.py",
     "audio_calibration.py",
     "audio_source_cv.py",
+    "image_recipe_variants.py",
     "audio_threshold_check.py",
     "heatmap_localisation.py",
 }

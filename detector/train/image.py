@@ -91,12 +91,33 @@ def real_histories(recs: list[Record]) -> list[str]:
     return [codec.get(r.path.suffix.lower(), "none") for r in recs if r.label == 0]
 
 
+def real_source_weights(recs: list[Record], balance: float) -> np.ndarray:
+    """Draw weight per record: real items ``n_source ** -balance`` (``Record.family``), synthetic 1."""
+    if not 0 <= balance <= 1:
+        raise ValueError(f"real_balance must be in 0..1, got {balance}")
+    counts: dict[str, int] = {}
+    for r in recs:
+        if r.label == 0:
+            counts[r.family] = counts.get(r.family, 0) + 1
+    return np.array([counts[r.family] ** -balance if r.label == 0 else 1.0 for r in recs])
+
+
 def sample_patch(
-    img: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator, size: int, history: str | None = None
+    img: np.ndarray,
+    mask: np.ndarray | None,
+    rng: np.random.Generator,
+    size: int,
+    history: str | None = None,
+    anchor: bool = False,
 ) -> np.ndarray:
     """One augmented full-resolution patch (label-blind; inside ``mask`` when given).
 
     ``history``: a codec history (``image_history``) given to the region before the augmentation.
+    ``anchor``: with a mask, the final crop keeps the drawn masked pixel in its central half.
+    Without it the crop lands anywhere in the ~2x-patch region around that pixel, and a patch of an
+    inpainting item (strokes 2-6 % of the image wide) often holds few or no edited pixels yet is
+    labelled synthetic. The same number of random draws either way, so patches of items without a
+    mask are unchanged.
     """
     h, w = img.shape[:2]
     region = min(2 * size + 8, h, w)
@@ -111,13 +132,26 @@ def sample_patch(
     out = img[y0 : y0 + region, x0 : x0 + region]
     if history is not None:
         out = image_history(out, history, rng)
+    rh, rw = out.shape[:2]
     out = augment_image(out, rng)
     oh, ow = out.shape[:2]
+    # The drawn pixel in the augmented region (the resize scales it; padding only adds on the far side).
+    ay, ax = (cy - y0) * oh / rh, (cx - x0) * ow / rw
     if oh < size or ow < size:
         out = np.pad(out, ((0, max(size - oh, 0)), (0, max(size - ow, 0)), (0, 0)), mode="reflect")
         oh, ow = out.shape[:2]
-    py, px = int(rng.integers(oh - size + 1)), int(rng.integers(ow - size + 1))
+    if anchor and mask is not None:
+        py, px = _anchored(ay, oh, size, rng), _anchored(ax, ow, size, rng)
+    else:
+        py, px = int(rng.integers(oh - size + 1)), int(rng.integers(ow - size + 1))
     return out[py : py + size, px : px + size]
+
+
+def _anchored(a: float, n: int, size: int, rng: np.random.Generator) -> int:
+    """A crop start in ``0..n-size`` that puts coordinate ``a`` in the central half of the crop."""
+    lo = int(np.clip(np.ceil(a - 0.75 * size), 0, n - size))
+    hi = int(np.clip(np.floor(a - 0.25 * size), lo, n - size))
+    return int(rng.integers(lo, hi + 1))
 
 
 def _epoch_patches(
@@ -126,8 +160,13 @@ def _epoch_patches(
     per_image: int,
     size: int,
     histories: list[str] | None = None,
+    anchor: bool = False,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Class-balanced patches for one epoch: each class contributes the same number of patches.
+
+    ``anchor``: partial-edit patches keep their drawn masked pixel in the central half (``sample_patch``).
+    ``weights``: per-item draw weights within each class (``real_source_weights``); None: uniform.
 
     ``histories`` (the real training photos' codecs, ``real_histories``): each synthetic patch first
     gets one drawn from them, so synthetic and real patches share the same mix of codec histories
@@ -138,10 +177,15 @@ def _epoch_patches(
     n = max(len(by[0]), len(by[1])) * per_image
     xs, ys = [], []
     for c in (0, 1):
-        for i in rng.choice(by[c], size=n, replace=True):
+        if weights is None:
+            draws = rng.choice(by[c], size=n, replace=True)
+        else:
+            w = np.asarray(weights, float)[by[c]]
+            draws = rng.choice(by[c], size=n, replace=True, p=w / w.sum())
+        for i in draws:
             img, mask, _ = data[int(i)]
             history = str(histories[int(rng.integers(len(histories)))]) if histories and c == 1 else None
-            xs.append(sample_patch(img, mask, rng, size, history))
+            xs.append(sample_patch(img, mask, rng, size, history, anchor))
             ys.append(c)
     return np.stack(xs), np.array(ys, np.float32)
 
@@ -157,8 +201,10 @@ def train_patch_cnn(
     lr: float = 2e-3,
     progress: bool = True,
     histories: list[str] | None = None,
+    anchor: bool = False,
+    weights: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Train one patch CNN; returns (config, state dict). ``histories``: see ``_epoch_patches``."""
+    """Train one patch CNN; returns (config, state dict). ``histories``, ``anchor``, ``weights``: see ``_epoch_patches``."""
     import torch
 
     config = dict(CONFIGS[name])
@@ -172,7 +218,7 @@ def train_patch_cnn(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch + 1)
     bar = tqdm(total=epochs * steps_per_epoch, desc=f"train {name}", file=sys.stderr, disable=not progress)
     for _ in range(epochs):
-        x, y = _epoch_patches(train, rng, per_image, config["patch"], histories)
+        x, y = _epoch_patches(train, rng, per_image, config["patch"], histories, anchor, weights)
         order = rng.permutation(len(y))
         net.train()
         for s in range(steps_per_epoch):
@@ -202,12 +248,14 @@ def train_fft_lr(
     rng: np.random.Generator,
     per_image: int = 16,
     histories: list[str] | None = None,
+    anchor: bool = False,
+    weights: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Fit the FFT + logistic-regression baseline on augmented 64-px grey patches."""
     import torch
     from sklearn.linear_model import LogisticRegression
 
-    x, y = _epoch_patches(train, rng, per_image, FFT_PATCH, histories)
+    x, y = _epoch_patches(train, rng, per_image, FFT_PATCH, histories, anchor, weights)
     grey = (x.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
     f = fft_features(grey)
     mean, std = f.mean(0), f.std(0) + 1e-6
@@ -270,6 +318,8 @@ def train_image(
     per_image: int = 8,
     threads: int | None = None,
     match_history: bool = False,
+    mask_anchor: bool = False,
+    real_balance: float = 0.0,
 ) -> Path:
     """Train ``image-residual-cnn`` (and, with ``baselines``, ``image-npr-cnn`` and ``image-fft-lr``).
 
@@ -284,6 +334,11 @@ def train_image(
         threads: torch threads (None: 2, or 1 on an oversubscribed machine).
         match_history: Give synthetic training patches the real photos' codec histories
             (``_epoch_patches``); the same for all three detectors.
+        mask_anchor: Partial-edit patches keep a drawn edited pixel in their central half
+            (``sample_patch``); the same for all three detectors.
+        real_balance: Real items are drawn with weight ``n_source ** -real_balance`` (0: every item
+            alike, so the 636 gcompris items give ~80 % of the real patches; 0.5: in proportion to
+            the square root of each source's size; 1: every source alike).
 
     Returns:
         The main detector's weights path.
@@ -293,6 +348,7 @@ def train_image(
     rng = seed_everything(seed)
     set_threads(threads)
     _, tr, va, te = load_splits(data_dir, "image", holdout_generator=holdout_generator, what="images")
+    weights = real_source_weights(tr, real_balance) if real_balance else None  # checked before decoding
 
     train_d = _load_all(tr, "train", TRAIN_MAX_SIDE)
     val_d, test_d = _load_all(va, "val"), _load_all(te, "test")
@@ -318,13 +374,16 @@ def train_image(
             "per_image": per_image,
             "threads": threads,
             "match_history": match_history,
+            "mask_anchor": mask_anchor,
+            "real_balance": real_balance,
         },
     }
     names = [MAIN, NPR] if baselines else [MAIN]
     out = None
     for name in names:
         config, state = train_patch_cnn(
-            name, train_d, rng=rng, epochs=epochs, per_image=per_image, histories=histories
+            name, train_d, rng=rng, epochs=epochs, per_image=per_image, histories=histories, anchor=mask_anchor,
+            weights=weights,
         )
         det = PatchCNNDetector(name, {"config": config, "state": state, "version": CNN_VERSION})
         config["score_topk"] = det.topk = _choose_score_topk(det, val_d)
@@ -345,7 +404,7 @@ def train_image(
         )
         out = out or path
     if baselines:
-        state = train_fft_lr(train_d, rng=rng, histories=histories)
+        state = train_fft_lr(train_d, rng=rng, histories=histories, anchor=mask_anchor, weights=weights)
         config = {"patch": FFT_PATCH, "grid": 4}
         det = FFTLogReg(FFT, {"config": config, "state": state, "version": CNN_VERSION})
         finish(
@@ -369,3 +428,66 @@ def train_image(
         )
     assert out is not None
     return out
+
+
+def out_of_source_scores(
+    data_dir: str | Path,
+    held_sources: list[str],
+    *,
+    seed: int = 0,
+    epochs: int = 12,
+    per_image: int = 8,
+    threads: int | None = None,
+    match_history: bool = False,
+    mask_anchor: bool = False,
+    real_balance: float = 0.0,
+) -> dict[str, Any]:
+    """Main-CNN scores of real photos from sources it never saw, against the validation synthetic items.
+
+    The validation split shares its real sources with training; when a recipe change targets how
+    the detector treats *unfamiliar* cameras (e.g. ``real_balance``), val cannot see it. Here the
+    real items of ``held_sources`` (real-source families, e.g. ``opencv``) are removed from train
+    and val, together with any synthetic item made from them (its ``source`` names the photo); a
+    main CNN is trained exactly as ``train_image`` would (same seed, options and draws) and scores
+    those real photos (train and val splits only, each distinct file once; the test split is never
+    read) and the remaining validation synthetic items. Returns scores, labels and item names.
+    """
+    import torch
+
+    rng = seed_everything(seed)
+    set_threads(threads)
+    _, tr, va, _ = load_splits(data_dir, "image", what="images")
+    held = set(held_sources)
+
+    def from_held(r: Record) -> bool:
+        fam = r.family if r.label == 0 else r.source.split(":")[0].split("/")[0]
+        return fam in held
+
+    unseen = {hashlib.sha256(r.path.read_bytes()).hexdigest(): r for r in tr + va if r.label == 0 and from_held(r)}
+    if not unseen:
+        raise ValueError(f"no real training or validation item from {sorted(held)}")
+    tr = [r for r in tr if not from_held(r)]
+    va = [r for r in va if not from_held(r)]
+    weights = real_source_weights(tr, real_balance) if real_balance else None
+    train_d = _load_all(tr, "train", TRAIN_MAX_SIDE)
+    val_d = _load_all(va, "val")
+    histories = real_histories(tr) if match_history else None
+    config, state = train_patch_cnn(
+        MAIN, train_d, rng=rng, epochs=epochs, per_image=per_image, histories=histories, anchor=mask_anchor,
+        weights=weights,
+    )
+    det = PatchCNNDetector(MAIN, {"config": config, "state": state, "version": CNN_VERSION})
+    det.topk = _choose_score_topk(det, val_d)
+    scored = [(r, d) for r, d in zip(va, val_d, strict=True) if r.label == 1] + [
+        (r, _load(r)) for r in sorted(unseen.values(), key=lambda r: str(r.path))
+    ]
+    with torch.inference_mode():
+        raws = _raw_scores(det, [(d[0], None, r.label) for r, d in scored], "out-of-source")
+    return {
+        "held_sources": sorted(held),
+        "scores": [round(float(x), 5) for x in raws],
+        "labels": [r.label for r, _ in scored],
+        "items": [r.path.name for r, _ in scored],
+        "n_real": len(unseen),
+        "n_synthetic": sum(r.label == 1 for r, _ in scored),
+    }

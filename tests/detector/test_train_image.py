@@ -81,6 +81,54 @@ def test_patch_sampler_is_full_resolution_and_label_blind() -> None:
     assert a.shape == b.shape == (96, 96, 3) and a.dtype == np.uint8
 
 
+def test_anchored_patches_keep_the_edited_pixels() -> None:
+    # An inpainting stroke is thin: an unanchored crop of the region around a drawn stroke pixel
+    # often misses the stroke yet is labelled synthetic; the anchored crop always holds it, and
+    # items without a mask get the very same patches either way (same draws).
+    from detector.train.image import sample_patch
+
+    img = np.zeros((600, 600, 3), np.uint8)
+    mask = np.zeros((600, 600), bool)
+    mask[300:306, :] = True  # a 6-px horizontal stroke
+    img[mask] = 255
+
+    def hits(anchor: bool) -> list[bool]:
+        return [bool((sample_patch(img, mask, np.random.default_rng(s), 96, None, anchor) > 128).any())
+                for s in range(40)]
+
+    assert all(hits(True)) and not all(hits(False))
+    for s in range(5):
+        a = sample_patch(img, None, np.random.default_rng(s), 96, None, False)
+        b = sample_patch(img, None, np.random.default_rng(s), 96, None, True)
+        assert np.array_equal(a, b)
+
+
+def test_real_source_balance_reweights_only_the_real_draws(tmp_path: Path) -> None:
+    # 80 % of the real training items are gcompris WebPs: with real_balance the other sources'
+    # photos are drawn more often (weight n_source ** -balance); synthetic draws stay uniform.
+    from detector.train import image as train_image_mod
+    from detector.train.data import Record
+
+    def rec(i: int, label: int, fam: str) -> Record:
+        return Record(tmp_path / f"{i}.png", label, "real" if label == 0 else "synthetic", "image", None, fam, str(i), "train")
+
+    recs = [rec(i, 0, "gcompris") for i in range(8)] + [rec(8, 0, "opencv"), rec(9, 1, "ddpm")]
+    assert train_image_mod.real_source_weights(recs, 0.0).tolist() == [1.0] * 10
+    w = train_image_mod.real_source_weights(recs, 1.0)
+    assert w[:8].sum() == pytest.approx(w[8]) and w[9] == 1.0
+    with pytest.raises(ValueError, match="real_balance"):
+        train_image_mod.real_source_weights(recs, 1.5)
+
+    # Pixel value = item index, so a patch says which item was drawn.
+    data = [(np.full((120, 120, 3), i * 20, np.uint8), None, r.label) for i, r in enumerate(recs)]
+    x, y = train_image_mod._epoch_patches(data, np.random.default_rng(0), 40, 96, weights=w)
+    drawn = x[y == 0][:, 48, 48, 0].astype(int)
+    opencv_share = float(np.mean(np.abs(drawn - 160) < 15))
+    assert 0.35 < opencv_share < 0.65  # one item in nine, drawn half the time
+    plain, y0 = train_image_mod._epoch_patches(data, np.random.default_rng(0), 40, 96)
+    assert float(np.mean(np.abs(plain[y0 == 0][:, 48, 48, 0].astype(int) - 160) < 15)) < 0.3
+
+
 def test_augmentation_reencodes_both_codecs_label_blind(monkeypatch: pytest.MonkeyPatch) -> None:
     # The corpus photos are JPEG/WebP and generated items PNG/JPEG: the shared final lossy encode
     # must draw WebP as well as JPEG (the real codecs still run; the wrapper only records calls),
