@@ -39,12 +39,22 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
+def kind_aucs(y: Any, part: Any, s: Any) -> dict[str, float | None]:
+    """AUC of all items, of partial edits vs real and of full-frame generators vs real (None: one class)."""
+    import numpy as np
+
+    from detector.eval.metrics import roc_auc
+
+    y, part, s = np.asarray(y), np.asarray(part, dtype=bool), np.asarray(s)
+    kinds = {"all": np.ones_like(part), "partial": (y == 0) | part, "full": (y == 0) | ((y == 1) & ~part)}
+    return {k: roc_auc(y[m], s[m]) if len(set(y[m].tolist())) == 2 else None for k, m in kinds.items()}
+
+
 def split_scores(weights: Path, data: Path) -> dict[str, Any]:
     """Raw scores and AUCs (all / partial edits vs real / full-frame vs real) on val and test."""
     import numpy as np
 
     from detector import media
-    from detector.eval.metrics import roc_auc
     from detector.eval.report import load_model
     from detector.train.data import load_splits
 
@@ -55,8 +65,7 @@ def split_scores(weights: Path, data: Path) -> dict[str, Any]:
         y = np.array([r.label for r in recs])
         s = np.array([det.raw_score(media.load_image(r.path)) for r in recs])
         part = np.array([r.mask is not None for r in recs])
-        kinds = {"all": np.ones_like(part), "partial": (y == 0) | part, "full": (y == 0) | ((y == 1) & ~part)}
-        res = {k: roc_auc(y[m], s[m]) if len(set(y[m].tolist())) == 2 else None for k, m in kinds.items()}
+        res = kind_aucs(y, part, s)
         out[split] = {
             **res,
             "n_real": int((y == 0).sum()),

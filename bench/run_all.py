@@ -17,6 +17,7 @@ SKIP = {
     "audio_calibration.py",
     "audio_source_cv.py",
     "image_recipe_variants.py",
+    "image_pair_ensemble.py",
     "audio_threshold_check.py",
     "heatmap_localisation.py",
 }
