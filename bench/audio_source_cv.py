@@ -15,12 +15,13 @@ sets (docs/eval). Variants share the seed, the data and every other option.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.common import emit, read_results, recipe_parser, run_args_problem, run_header
 
 # Recipe changes tried against the shipped recipe (worker.model_builders.AUDIO_RECIPE["train"]).
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -59,18 +60,13 @@ def run_variant(data: Path, variant: str, *, seed: int = 0, epochs: int | None =
     if len(set(ys.tolist())) < 2:
         raise SystemExit("audio_source_cv: the folds scored only one class (too few sources or clips)")
     return {
-        "variant": variant,
-        "changes": VARIANTS[variant],
-        "seed": seed,
-        "epochs": int(recipe["epochs"]),
-        "data": str(data),
+        **run_header(variant, VARIANTS[variant], seed, recipe["epochs"], data, started),
         "auc": roc_auc(ys, raws),
         "eer": eer(ys, raws)[0],
         "n_real": int((ys == 0).sum()),
         "n_synthetic": int((ys == 1).sum()),
         "real_scores_mean": float(np.mean(raws[ys == 0])),
         "folds": folds,
-        "seconds": round(time.perf_counter() - started, 1),
         # Same clips in the same order for every variant (same data and seed): a paired comparison.
         "scores": [round(float(x), 5) for x in raws],
         "labels": [int(x) for x in ys],
@@ -139,31 +135,17 @@ def report(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, help="training set (labels.jsonl) of the audio recipe")
-    ap.add_argument("--variant", choices=sorted(VARIANTS))
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, help="override the recipe's epochs (quick checks only)")
-    ap.add_argument("--json", type=Path, help="where one variant's result goes")
-    ap.add_argument("--report", type=Path, nargs="+", help="variant JSON files to tabulate")
-    ap.add_argument("--out", type=Path, help="Markdown table (with --report)")
-    args = ap.parse_args(argv)
+    args = recipe_parser(__doc__.split("\n")[0], list(VARIANTS), "audio").parse_args(argv)
     if args.report:
-        try:
-            results = [json.loads(p.read_text()) for p in args.report]
-        except (OSError, ValueError) as e:
-            print(f"audio_source_cv: cannot read a result: {e}", file=sys.stderr)
+        results = read_results(args.report, "audio_source_cv")
+        if results is None:
             return 2
         results.sort(key=lambda r: (r["variant"] != "base", r["variant"]))
-        text = report(results)
-        if args.out:
-            args.out.write_text(text)
-        print(text)
+        emit(report(results), args.out)
         return 0
-    if not (args.data and args.variant and args.json):
-        ap.error("--data, --variant and --json are needed to run a variant (or --report FILES)")
-    if not (args.data / "labels.jsonl").exists():
-        print(f"audio_source_cv: no labels.jsonl in {args.data}", file=sys.stderr)
+    why = run_args_problem(args)
+    if why:
+        print(f"audio_source_cv: {why}", file=sys.stderr)
         return 2
     res = run_variant(args.data, args.variant, seed=args.seed, epochs=args.epochs)
     args.json.write_text(json.dumps(res, indent=1) + "\n")

@@ -21,13 +21,14 @@ items, for recipe changes aimed at unfamiliar cameras, which the validation spli
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.common import emit, read_results, recipe_parser, run_args_problem, run_header
 
 # Recipe changes tried against the shipped recipe (worker.model_builders.DETECTOR_RECIPES["image"]).
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -91,13 +92,8 @@ def run_variant(
         path = weights or train_image(data, tmp, seed=seed, baselines=False, **recipe)
         res = split_scores(Path(path), data)
     return {
-        "variant": variant,
-        "changes": VARIANTS[variant],
-        "seed": seed,
-        "epochs": int(recipe["epochs"]),
-        "data": str(data),
+        **run_header(variant, VARIANTS[variant], seed, recipe["epochs"], data, started),
         "weights": str(weights) if weights else "trained in this run",
-        "seconds": round(time.perf_counter() - started, 1),
         **res,
     }
 
@@ -121,14 +117,9 @@ def run_held(data: Path, variant: str, held: list[str], *, seed: int = 0, epochs
     started = time.perf_counter()
     res = out_of_source_scores(data, held, seed=seed, **recipe)
     return {
-        "variant": variant,
-        "changes": VARIANTS[variant],
-        "seed": seed,
-        "epochs": int(recipe["epochs"]),
-        "data": str(data),
+        **run_header(variant, VARIANTS[variant], seed, recipe["epochs"], data, started),
         "mode": "out-of-source",
         "auc": roc_auc(res["labels"], res["scores"]),
-        "seconds": round(time.perf_counter() - started, 1),
         **res,
     }
 
@@ -197,32 +188,19 @@ def report(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, help="training set (labels.jsonl) of the image recipe")
-    ap.add_argument("--variant", choices=sorted(VARIANTS))
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, help="override the recipe's epochs (quick checks only)")
+    ap = recipe_parser(__doc__.split("\n")[0], list(VARIANTS), "image")
     ap.add_argument("--weights", type=Path, help="score these weights instead of training (e.g. the committed ones)")
     ap.add_argument("--held", help="real source(s) to keep out, comma-separated: the out-of-source check")
-    ap.add_argument("--json", type=Path, help="where one run's result goes")
-    ap.add_argument("--report", type=Path, nargs="+", help="run JSON files to tabulate")
-    ap.add_argument("--out", type=Path, help="Markdown table (with --report)")
     args = ap.parse_args(argv)
     if args.report:
-        try:
-            results = [json.loads(p.read_text()) for p in args.report]
-        except (OSError, ValueError) as e:
-            print(f"image_recipe_variants: cannot read a result: {e}", file=sys.stderr)
+        results = read_results(args.report, "image_recipe_variants")
+        if results is None:
             return 2
-        text = report(results)
-        if args.out:
-            args.out.write_text(text)
-        print(text)
+        emit(report(results), args.out)
         return 0
-    if not (args.data and args.variant and args.json):
-        ap.error("--data, --variant and --json are needed to run a variant (or --report FILES)")
-    if not (args.data / "labels.jsonl").exists():
-        print(f"image_recipe_variants: no labels.jsonl in {args.data}", file=sys.stderr)
+    why = run_args_problem(args)
+    if why:
+        print(f"image_recipe_variants: {why}", file=sys.stderr)
         return 2
     if args.weights is not None and not args.weights.is_file():
         print(f"image_recipe_variants: no weights file {args.weights}", file=sys.stderr)

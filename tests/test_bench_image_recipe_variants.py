@@ -49,6 +49,9 @@ def test_bad_input_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     assert bench.main(["--report", str(bad)]) == 2
+    assert "cannot read a result" in capsys.readouterr().err
+    assert bench.main(["--variant", "base"]) == 2  # no --data / --json: said, not a traceback
+    assert "--data, --variant and --json are needed" in capsys.readouterr().err
 
 
 def test_out_of_source_check_keeps_the_held_photos_and_the_test_split_out(toy: Path, tmp_path: Path) -> None:

@@ -91,10 +91,15 @@ def real_histories(recs: list[Record]) -> list[str]:
     return [codec.get(r.path.suffix.lower(), "none") for r in recs if r.label == 0]
 
 
-def real_source_weights(recs: list[Record], balance: float) -> np.ndarray:
-    """Draw weight per record: real items ``n_source ** -balance`` (``Record.family``), synthetic 1."""
+def check_real_balance(balance: float) -> None:
+    """Refuse a ``real_balance`` outside 0..1 (called before any image is decoded)."""
     if not 0 <= balance <= 1:
         raise ValueError(f"real_balance must be in 0..1, got {balance}")
+
+
+def real_source_weights(recs: list[Record], balance: float) -> np.ndarray:
+    """Draw weight per record: real items ``n_source ** -balance`` (``Record.family``), synthetic 1."""
+    check_real_balance(balance)
     counts: dict[str, int] = {}
     for r in recs:
         if r.label == 0:
@@ -242,6 +247,19 @@ def train_patch_cnn(
     return config, {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()}
 
 
+def _fit_patch_cnn(
+    name: str,
+    train_d: list[tuple[np.ndarray, np.ndarray | None, int]],
+    val_d: list[tuple[np.ndarray, np.ndarray | None, int]],
+    **train_kw: Any,
+) -> tuple[PatchCNNDetector, dict[str, Any], dict[str, Any]]:
+    """Train one patch CNN (``train_patch_cnn``) and choose its image aggregation on ``val_d``."""
+    config, state = train_patch_cnn(name, train_d, **train_kw)
+    det = PatchCNNDetector(name, {"config": config, "state": state, "version": CNN_VERSION})
+    config["score_topk"] = det.topk = _choose_score_topk(det, val_d)
+    return det, config, state
+
+
 def train_fft_lr(
     train: list[tuple[np.ndarray, np.ndarray | None, int]],
     *,
@@ -381,12 +399,10 @@ def train_image(
     names = [MAIN, NPR] if baselines else [MAIN]
     out = None
     for name in names:
-        config, state = train_patch_cnn(
-            name, train_d, rng=rng, epochs=epochs, per_image=per_image, histories=histories, anchor=mask_anchor,
-            weights=weights,
+        det, config, state = _fit_patch_cnn(
+            name, train_d, val_d, rng=rng, epochs=epochs, per_image=per_image, histories=histories,
+            anchor=mask_anchor, weights=weights,
         )
-        det = PatchCNNDetector(name, {"config": config, "state": state, "version": CNN_VERSION})
-        config["score_topk"] = det.topk = _choose_score_topk(det, val_d)
         path = finish(
             name=name,
             kind=CNN_KIND,
@@ -424,6 +440,9 @@ def train_image(
                 "input": {"patch_px": FFT_PATCH, "grid": "4x4 grey patches of the centre crop"},
                 "augmentation": extra["augmentation"],
                 "dataset": extra["dataset"],
+                # Its patches are drawn with the same options as the CNNs' (one epoch of 16 per image).
+                "training": {k: v for k, v in extra["training"].items() if k not in ("epochs", "per_image", "threads")}
+                | {"per_image": 16},
             },
         )
     assert out is not None
@@ -454,6 +473,7 @@ def out_of_source_scores(
     """
     import torch
 
+    check_real_balance(real_balance)  # before any decoding
     rng = seed_everything(seed)
     set_threads(threads)
     _, tr, va, _ = load_splits(data_dir, "image", what="images")
@@ -472,12 +492,10 @@ def out_of_source_scores(
     train_d = _load_all(tr, "train", TRAIN_MAX_SIDE)
     val_d = _load_all(va, "val")
     histories = real_histories(tr) if match_history else None
-    config, state = train_patch_cnn(
-        MAIN, train_d, rng=rng, epochs=epochs, per_image=per_image, histories=histories, anchor=mask_anchor,
-        weights=weights,
+    det, _, _ = _fit_patch_cnn(
+        MAIN, train_d, val_d, rng=rng, epochs=epochs, per_image=per_image, histories=histories,
+        anchor=mask_anchor, weights=weights,
     )
-    det = PatchCNNDetector(MAIN, {"config": config, "state": state, "version": CNN_VERSION})
-    det.topk = _choose_score_topk(det, val_d)
     scored = [(r, d) for r, d in zip(va, val_d, strict=True) if r.label == 1] + [
         (r, _load(r)) for r in sorted(unseen.values(), key=lambda r: str(r.path))
     ]

@@ -43,6 +43,8 @@ def test_weights_cards_and_registry(trained: tuple[Path, Path], tmp_path: Path) 
         card = yaml.safe_load((models / "detectors" / f"{name}.yaml").read_text())
         assert card["name"] == name and card["seed"] == 0 and card["weights"] == f"detectors/{name}.pt"
         assert card["training_data"]["train"]["per_label"]["real"] > 0 and "test" in card["metrics"]
+        # The recipe options a card must name so the weights can be rebuilt (defaults: off).
+        assert card["training"]["mask_anchor"] is False and card["training"]["real_balance"] == 0.0
         det = DETECTORS.create(name, models_dir=models)
         f = det.analyze(_item(), img)
         assert f.status == "ok" and 0.0 <= f.score <= 1.0 and f.name == name
@@ -195,3 +197,21 @@ def test_synthetic_patches_get_the_real_photos_codec_histories(tmp_path: Path, m
     assert len(seen) == int((y == 1).sum()) and {px for px, _ in seen} == {200}
     assert {h for _, h in seen} <= {"webp", "jpeg"}
 
+
+
+@pytest.mark.parametrize("balance", [-0.5, 1.5, float("nan")])
+def test_bad_real_balance_is_refused_before_any_decoding(
+    trained: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, balance: float
+) -> None:
+    from detector.train import image as train_image_mod
+
+    def no_decode(*a: object, **k: object) -> None:
+        raise AssertionError("decoded an image before refusing the option")
+
+    monkeypatch.setattr(train_image_mod, "_load_all", no_decode)
+    monkeypatch.setattr(train_image_mod, "_load", no_decode)
+    data, _ = trained
+    with pytest.raises(ValueError, match="real_balance"):
+        train_image_mod.train_image(data, tmp_path, real_balance=balance)
+    with pytest.raises(ValueError, match="real_balance"):
+        train_image_mod.out_of_source_scores(data, ["skimage"], real_balance=balance)
