@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import platform
 import re
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_MD = REPO / "docs" / "benchmarks.md"
@@ -91,3 +93,18 @@ def run_header(variant: str, changes: dict, seed: int, epochs: int, data: Path, 
         "data": str(data),
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def load_detector(name: str, models: Path) -> Any | None:
+    """The registered detector ``name`` with its weights from ``models``, or None after saying why
+    on stderr (missing weights, unknown name): the analysis benches then exit 2."""
+    from detector.base import create_detector
+    from detector.errors import DetectorError
+    from detector.pipeline import load_plugins
+
+    load_plugins()
+    try:
+        return create_detector(name, models_dir=models)
+    except DetectorError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return None

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from bench.common import load_detector
+
 
 def _summary(rows: list[dict]) -> dict[str, float | int]:
     return {"n": len(rows), "higher_inside": sum(x["inside"] > x["outside"] for x in rows),
@@ -42,22 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     import cv2
 
     from detector import media
-    from detector.base import create_detector
-    from detector.errors import DetectorError
     from detector.eval.metrics import heat_inside_outside
     from detector.image.residual import overlay_heatmap
-    from detector.pipeline import load_plugins
     from detector.types import MediaItem
 
     labels_path = args.data / "labels.jsonl"
     if not labels_path.is_file():
         print(f"{labels_path} not found (make the set with provscan generate)", file=sys.stderr)
         return 2
-    load_plugins()
-    try:
-        det = create_detector(args.detector, models_dir=args.models)
-    except DetectorError as exc:
-        print(f"{args.detector}: {exc}", file=sys.stderr)
+    det = load_detector(args.detector, args.models)
+    if det is None:
         return 2
     recs = [json.loads(x) for x in labels_path.read_text("utf-8").splitlines() if x.strip()]
     recs = [r for r in recs if r.get("mask") and r.get("split") == args.split]

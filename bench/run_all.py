@@ -14,6 +14,7 @@ SKIP = {
     "common.py",
     "run_all.py",
     "audio_band.py",
+    "audio_noise_floor.py",
     "audio_calibration.py",
     "audio_source_cv.py",
     "image_recipe_variants.py",

@@ -1030,6 +1030,63 @@ def _phone(name: str) -> Callable[[SourceContext], Iterator[RawItem]]:
     return src
 
 
+# Volunteer voices: two KDE educational games ship words (ktuberling: "nose", "hat", ... in 20+
+# languages) and letters / syllables (klettres: 19 alphabets) recorded by their translators, one or
+# a few people per language, each on their own microphone and room, as 44.1 kHz Ogg Vorbis. Many
+# speakers and recording chains, none of them studio or game voices: the audio detector never
+# trains on them; they are its "new speaker" evaluation (worker/audio_recipe.py ``UNSEEN_VOICES``).
+KDE_VOICES: dict[str, dict[str, str]] = {
+    # source name: package, folder of the per-language folders, glob of the clips below a language
+    "ktuberling": {"package": "ktuberling-data", "root": "usr/share/ktuberling/sounds", "glob": "*.ogg",
+                   "what": "words"},
+    "klettres": {"package": "klettres-data", "root": "usr/share/klettres", "glob": "*/*.ogg",
+                 "what": "letters and syllables"},
+}
+KDE_LICENCE = "GPL-2.0-or-later"  # debian/copyright of both packages: Files: * GPL-2+
+
+
+def kde_language(folder: str) -> str:
+    """BCP-47-ish code of a KDE language folder: ``pt_BR`` -> ``pt-BR``, ``sr@latin`` -> ``sr-latin``."""
+    return folder.replace("_", "-").replace("@", "-")
+
+
+def _kde_voices(name: str) -> Callable[[SourceContext], Iterator[RawItem]]:
+    v = KDE_VOICES[name]
+
+    def src(ctx: SourceContext) -> Iterator[RawItem]:
+        import soundfile as sf
+
+        root = ctx.package(v["package"]) / v["root"]
+        for lang_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+            for path in sorted(lang_dir.glob(v["glob"])):
+                try:
+                    if sf.info(str(path)).duration < ASTERISK_MIN_S:
+                        continue  # a bare consonant: too little speech for a 0.5 s window
+                except RuntimeError as exc:
+                    ctx.log(f"corpus: {name}: skipped {path.relative_to(root)}: {exc}")
+                    continue
+                rel = path.relative_to(root).as_posix()  # ca/ball.ogg, en/alpha/A.ogg
+                lang = kde_language(lang_dir.name)
+                yield RawItem(
+                    name=rel.replace("/", "-"),
+                    modality="audio",
+                    # The language folder is the speaker unit (its translator team): never split.
+                    group=f"{name}:{lang_dir.name}",
+                    origin=f"{v['root']}/{rel}",
+                    licence=KDE_LICENCE,
+                    package=v["package"],
+                    src=path,
+                    language=lang,
+                    # No transcript: ktuberling names a clip by the English id of the word said in
+                    # the folder's language, klettres by a letter with take numbers (da/alpha/a-15).
+                    meta={"speaker": f"{name} {lang_dir.name} volunteer(s)",
+                          "codec_history": "ogg vorbis (as shipped)", "clip": path.stem},
+                )
+
+    src.__doc__ = f"{v['package']}: {v['what']} recorded by KDE volunteers, one folder per language."
+    return src
+
+
 # ------------------------------------------------------------------------------------ user dirs
 
 
@@ -1121,6 +1178,7 @@ SOURCES: dict[str, Source] = {
         Source("alsa", "audio", True, src_alsa),
         *(Source(f"asterisk-{lang}", "audio", True, _asterisk(lang)) for lang in ASTERISK_VOICES),
         *(Source(name, "audio", True, _phone(name)) for name in PHONE_VOICES),
+        *(Source(name, "audio", True, _kde_voices(name)) for name in KDE_VOICES),
         Source("fortunes", "text", True, src_fortunes),
         Source("wordnet", "text", True, src_wordnet),
         Source("jargon", "text", True, src_jargon),

@@ -15,7 +15,10 @@ histories, makes the synthetic class speak those languages too, and keeps whole 
   the held-out sources, made with another seed; all of it is split ``test``;
 * a telephone evaluation set (``make_phone_set``): the three 8 kHz asterisk prompt voices
   (``PHONE_REAL``, never in training or in the set above) against that set's synthetic clips put
-  through the same telephone codings (8 kHz GSM 06.10 or PCM).
+  through the same telephone codings (8 kHz GSM 06.10 or PCM);
+* a "new speakers" set (``make_voices_set``): 32 KDE volunteer voices (``VOLUNTEER_REAL``, never
+  trained on by the shipped recipe) against that set's synthetic clips coded as those voices were
+  (44.1 kHz Ogg Vorbis).
 """
 
 from __future__ import annotations
@@ -28,26 +31,48 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from generators.corpus_sources import PHONE_VOICES
+from generators.corpus_sources import KDE_VOICES, PHONE_VOICES
 
 HELDOUT_REAL = ("alsa", "asterisk-it")
 # Telephone-band voices (8 kHz asterisk prompt packages, generators.corpus_sources.PHONE_VOICES):
 # evaluation only, in their own set, so the wideband held-out set above stays what it was.
 PHONE_REAL = tuple(PHONE_VOICES)
+# Volunteer voices (KDE ktuberling words, klettres letters; one folder per language, 32 voices):
+# the "new speakers" set (``make_voices_set``). The shipped recipe never trains on any of them.
+# ``make_audio_set(volunteers=True)`` trains on half the languages and keeps the ones below out
+# (drawn once, not chosen by score:
+# ``sorted(random.Random("kde-voices-holdout:0").sample(sorted(all 26 languages), 13))``); it was
+# tried on 2026-12-03 and not adopted (docs/eval/README.md, Audio, "New speakers").
+VOLUNTEER_REAL = tuple(KDE_VOICES)
+VOLUNTEER_HELDOUT_LANGUAGES = ("ar", "cs", "da", "fr", "he", "it", "ml", "nb", "nds", "pt-BR", "sl", "sr", "wa")
 SMALL_HELDOUT = ("alsa",)
 MIN_SECONDS = 0.3  # 8 clips: every one goes into the evaluation set, not a sample
 TWIN_LANGUAGES = ("cs", "nl", "es", "fr", "ru", "en")
-CODEC_HISTORY = {"asterisk": "g722"}  # corpus source prefix -> codec the files shipped in
+# corpus source prefix -> codec the files shipped in (detector.train.augment.HISTORIES)
+CODEC_HISTORY = {"asterisk": "g722", **dict.fromkeys(VOLUNTEER_REAL, "vorbis44k")}
 
 
-def in_train_view(c: Any) -> bool:
-    """Corpus items the training set may use: every source but the held-out and telephone voices."""
+def is_heldout_volunteer(c: Any) -> bool:
+    """A clip of a volunteer voice whose language is kept out of training."""
+    return c.source in VOLUNTEER_REAL and c.language in VOLUNTEER_HELDOUT_LANGUAGES
+
+
+def in_train_view(c: Any, *, volunteers: bool = False) -> bool:
+    """Corpus items the training set may use: every source but the held-out and telephone voices and
+    the volunteer voices (with ``volunteers``: all but the held-out volunteer languages)."""
+    if c.source in VOLUNTEER_REAL:
+        return volunteers and not is_heldout_volunteer(c)
     return c.source not in HELDOUT_REAL and c.source not in PHONE_REAL
 
 
 def in_eval_view(c: Any) -> bool:
-    """Corpus items of the wideband held-out set: test split of the training sources + held-out voices."""
-    return c.source not in PHONE_REAL and (c.source in HELDOUT_REAL or c.split == "test")
+    """Corpus items of the wideband held-out set: test split of the training sources + held-out voices.
+
+    The volunteer voices stay out of it (they have their own set), so this set is the one every
+    earlier weights were measured on.
+    """
+    return (c.source not in PHONE_REAL and c.source not in VOLUNTEER_REAL
+            and (c.source in HELDOUT_REAL or c.split == "test"))
 
 
 def corpus_view(corpus: Path, dest: Path, keep: Callable[[Any], bool], *, split: str | None = None) -> int:
@@ -188,6 +213,7 @@ def make_audio_set(
     seed: int,
     evaluation: bool = False,
     exclude_prompts: set[str] | None = None,
+    volunteers: bool = False,
 ) -> Path:
     """A labelled voice dataset (``labels.jsonl``) for training or held-out evaluation.
 
@@ -199,13 +225,18 @@ def make_audio_set(
         seed: Seed (use another one for evaluation than for training).
         evaluation: Build from the test view (test split + held-out sources), all split ``test``.
         exclude_prompts: Drop synthetic items with these prompts (TTS sentences seen in training).
+        volunteers: Train on the volunteer voices of the languages not in
+            ``VOLUNTEER_HELDOUT_LANGUAGES`` too (not the shipped recipe; no effect with ``evaluation``).
     """
     from generators.dataset import generate_dataset
 
     out.mkdir(parents=True, exist_ok=True)
     view = out / "corpus-view"
 
-    corpus_view(corpus, view, in_eval_view if evaluation else in_train_view, split="test" if evaluation else None)
+    def train_view(c: Any) -> bool:
+        return in_train_view(c, volunteers=volunteers)
+
+    corpus_view(corpus, view, in_eval_view if evaluation else train_view, split="test" if evaluation else None)
     generate_dataset(
         modality="voice",
         count=count,
@@ -308,6 +339,89 @@ def make_phone_set(corpus: Path, eval_set: Path, out: Path, *, per_source: int =
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         sf.write(out / rel, np.clip(y8, -1, 1), 8000, "PCM_16")
         recs.append({**r, "index": len(recs), "file": rel.as_posix(), "split": "test", "channel": f"{source} ({codec})"})
+    with open(out / "labels.jsonl", "w", encoding="utf-8") as fh:
+        for r in recs:
+            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+    return out
+
+
+VOICES_BITRATE_K = 96  # what the KDE volunteer Ogg files were encoded at (ffprobe: 44.1 kHz mono ~96 kbit/s)
+
+
+def _encode_ogg(y: Any, sr: int, dest: Path, *, bitrate_k: int = VOICES_BITRATE_K, rate: int = 44100) -> None:
+    """Write ``y`` as an Ogg Vorbis file at ``rate`` Hz, as the volunteer clips were shipped."""
+    import subprocess
+    import tempfile
+
+    import numpy as np
+    import soundfile as sf
+
+    with tempfile.TemporaryDirectory() as td:
+        wav = Path(td) / "x.wav"
+        sf.write(wav, np.clip(np.asarray(y, np.float32), -1, 1), sr, "PCM_16")
+        res = subprocess.run(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), "-ac", "1", "-ar", str(rate),
+             "-c:a", "libvorbis", "-b:a", f"{bitrate_k}k", str(dest)],
+            capture_output=True, timeout=120,
+        )
+    if res.returncode or not dest.is_file():
+        raise ValueError(f"ffmpeg could not write {dest.name}: {res.stderr.decode(errors='replace')[-200:]}")
+
+
+def make_voices_set(
+    corpus: Path, eval_set: Path, out: Path, *, languages: tuple[str, ...] | None = None
+) -> Path:
+    """"New speakers" evaluation set: volunteer voices vs synthetic speech, one codec for both.
+
+    Real: every clip of ``VOLUNTEER_REAL`` (of ``languages`` only, when given: e.g.
+    ``VOLUNTEER_HELDOUT_LANGUAGES`` to compare with a ``volunteers=True`` model), as shipped
+    (44.1 kHz Ogg Vorbis), each tagged ``corpus_source`` ``<source>-<language>`` so the report has
+    one row per voice. Synthetic: every synthetic clip of ``eval_set`` (a held-out set from
+    ``make_audio_set(evaluation=True)``), encoded the way the volunteer clips were (44.1 kHz Vorbis,
+    ``VOICES_BITRATE_K``): both classes reach the detector as Ogg files through one decoder.
+
+    Args:
+        corpus: Speech corpus holding the volunteer sources.
+        eval_set: Held-out evaluation set whose synthetic clips are reused.
+        out: Dataset folder (replaced).
+        languages: Volunteer languages to take (None: all).
+    """
+    from detector import media
+    from generators.corpus import load_manifest
+
+    labels = eval_set / "labels.jsonl"
+    if not labels.is_file():
+        raise ValueError(f"{eval_set} has no labels.jsonl (make it with make_audio_set(..., evaluation=True))")
+    syn = [r for r in (json.loads(x) for x in labels.read_text("utf-8").splitlines() if x.strip()) if r["label"] != "real"]
+    if not syn:
+        raise ValueError(f"{labels} has no synthetic clips to pair with the volunteer voices")
+    real = sorted(
+        (c for c in load_manifest(corpus)
+         if c.source in VOLUNTEER_REAL and (languages is None or c.language in languages)),
+        key=lambda c: c.id,
+    )
+    if not real:
+        raise ValueError(f"{corpus} has no volunteer clips{' of ' + ', '.join(languages) if languages else ''}: "
+                         f"build the speech corpus with {', '.join(VOLUNTEER_REAL)}")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    recs: list[dict[str, Any]] = []
+    for c in real:
+        rel = Path("real") / c.source / c.language / Path(c.path).name
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(corpus / c.path, out / rel)
+        recs.append({"index": len(recs), "file": rel.as_posix(), "label": "real", "modality": "voice",
+                     "generator": None, "source": c.id, "corpus_source": f"{c.source}-{c.language}",
+                     "split": "test", "language": c.language, "licence": c.licence,
+                     "codec_history": "vorbis44k"})
+    for k, r in enumerate(syn):
+        y, sr = media.load_audio(eval_set / r["file"])
+        rel = Path("synthetic") / f"{k:05d}.ogg"
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        _encode_ogg(y, sr, out / rel)
+        recs.append({**r, "index": len(recs), "file": rel.as_posix(), "split": "test",
+                     "channel": f"ogg vorbis 44.1 kHz {VOICES_BITRATE_K} kbit/s"})
     with open(out / "labels.jsonl", "w", encoding="utf-8") as fh:
         for r in recs:
             fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")

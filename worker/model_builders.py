@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from worker.audio_recipe import PHONE_REAL
+from worker.audio_recipe import PHONE_REAL, VOLUNTEER_REAL
 
 GRU_EPOCHS = 0.6  # ~670 steps: the committed weights' budget (val perplexity ~150)
 VOCODER_STEPS = 8000
@@ -112,9 +112,10 @@ def image_detector(models_dir: Path, *, seed: int = 0) -> Path:
 
 
 # Audio: its own recipe (worker/audio_recipe.py, issue #5): real speech in 6 languages from 4
-# packages, language-matched TTS twins, codec-history matching, two real sources held out.
+# packages, language-matched TTS twins, codec-history matching, two real sources held out. The
+# speech corpus also holds the telephone and volunteer voices, which are for evaluation only.
 AUDIO_SOURCES = ("fillets-cs", "fillets-nl", "alsa", "asterisk-en", "asterisk-es", "asterisk-fr", "asterisk-it",
-                 "asterisk-ru", *PHONE_REAL)
+                 "asterisk-ru", *PHONE_REAL, *VOLUNTEER_REAL)
 # front "logspec128" (62.5 Hz log spectrogram) instead of 20 LFCC: chosen on the training set's val
 # split among lfcc / logspec / logspec128 / logspec + stride-2 stem (docs/eval/README.md, Audio).
 # p_phone 0.2: a fifth of the training copies of both classes go through a telephone channel (8 kHz
@@ -133,9 +134,15 @@ def audio_corpus(seed: int = 0) -> Path:
 
     settings = Settings.from_env()
     corpus = settings.data_dir / "corpus-audio"
-    if not (corpus / "manifest.jsonl").exists():
+    # The folder records the sources it was built from: a corpus from before a source was added
+    # is rebuilt, never silently trained on without it (a source that could not be fetched is
+    # still listed, so a machine without apt does not rebuild on every call).
+    asked = corpus / "requested-sources.txt"
+    wanted = "\n".join(AUDIO_SOURCES) + "\n"
+    if not (corpus / "manifest.jsonl").exists() or not asked.is_file() or asked.read_text() != wanted:
         build_corpus(corpus, sources=list(AUDIO_SOURCES), seed=seed,
                      cache_dir=settings.data_dir / "corpus" / ".cache")
+        asked.write_text(wanted)
     return corpus
 
 

@@ -275,6 +275,8 @@ def test_codec_history_of_records(tmp_path: Path) -> None:
 
     assert codec_history(rec("a.ogg", 0)) == "vorbis22k"
     assert codec_history(rec("a.flac", 0, codec_history="g722")) == "g722"
+    # The KDE volunteer clips are Ogg too, but 44.1 kHz ~96 kbit/s: the recipe's tag wins over the suffix.
+    assert codec_history(rec("a.ogg", 0, codec_history="vorbis44k")) == "vorbis44k"
     assert codec_history(rec("a.wav", 0)) == "none"
     assert codec_history(rec("a.ogg", 1)) == "none"  # synthetic files get histories drawn, not read
 
@@ -465,7 +467,11 @@ def test_frequency_masks_blank_one_band_in_about_half_the_windows() -> None:
 def test_bad_augmentation_options_are_refused_before_any_work(tmp_path: Path) -> None:
     from detector.train.audio import out_of_source_scores
 
-    for bad, match in (({"freq_mask": -1}, "freq_mask must be 0"), ({"speed": 0.6}, "speed must be in")):
+    for bad, match in (
+        ({"freq_mask": -1}, "freq_mask must be 0"),
+        ({"speed": 0.6}, "speed must be in"),
+        ({"p_gate": 1.5}, "p_gate must be in"),
+    ):
         with pytest.raises(ValueError, match=match):
             train_detector("voice", tmp_path / "no-such-set", tmp_path / "m", **bad)
         with pytest.raises(ValueError, match=match):
@@ -473,3 +479,32 @@ def test_bad_augmentation_options_are_refused_before_any_work(tmp_path: Path) ->
     data = make_audio_dataset(tmp_path / "data", n_sources=4, per_source=1, seed=1)
     with pytest.raises(ValueError, match="freq_mask must be 1..128 bins for front 'logspec128'"):
         train_detector("voice", data, tmp_path / "m", epochs=1, copies=1, baselines=False, freq_mask=500)
+
+
+def test_noise_gate_silences_the_quiet_frames_and_keeps_the_speech() -> None:
+    from detector.train.augment import noise_gate
+
+    t = np.arange(16000) / 16000
+    voiced = (t > 0.3) & (t < 0.6)
+    room = 0.001 * np.random.default_rng(0).normal(size=16000)  # -60 dBFS, 47 dB under the tone
+    y = (0.3 * np.sin(2 * np.pi * 200 * t) * voiced + room).astype(np.float32)
+    deep = noise_gate(y, np.random.default_rng(2))  # depth drawn 41.5 dB: the room noise is gated
+    assert np.mean(deep[~voiced] == 0) > 0.9 and np.array_equal(deep[5000:9000], y[5000:9000])
+    assert np.all((deep == 0) | (deep == y))  # a gate, no fade or gain change
+    shallow = noise_gate(y, np.random.default_rng(0))  # 50.9 dB: the noise is within the depth, kept
+    assert np.array_equal(shallow, y)
+    assert np.array_equal(noise_gate(y[:100], np.random.default_rng(2)), y[:100])  # under two frames: unchanged
+
+
+def test_gated_copies_come_only_with_p_gate(tmp_path: Path) -> None:
+    """p_gate 0 leaves every copy as it was (the shipped weights' draws); p_gate 1 gates every copy."""
+    from detector.train.audio import _augmented
+
+    t = np.arange(16000) / 16000
+    y = (0.3 * np.sin(2 * np.pi * 200 * t) * ((t > 0.3) & (t < 0.6))
+         + 0.001 * np.random.default_rng(0).normal(size=16000)).astype(np.float32)
+    plain = _augmented([y], 0, 3)
+    again = _augmented([y], 0, 3, p_gate=0.0)
+    gated = _augmented([y], 0, 3, p_gate=1.0)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, again, strict=True))
+    assert sum(int(np.sum(g == 0)) for g in gated) > sum(int(np.sum(a == 0)) for a in plain) + 1000

@@ -376,3 +376,49 @@ def test_parallel_decode_keeps_order_and_reports_failures_in_place(tmp_path: Pat
     assert out[0] == _decode_to_flac(paths[0], "wav", sr) and out[2] == _decode_to_flac(paths[1], "wav", sr)
     assert out[0] != out[2] and out[3] == out[2]
     assert not list(cache.rglob("*.part"))  # every temp file was renamed into the cache
+
+
+def test_kde_volunteer_sources_keep_each_language_folder_as_one_group(tmp_path: Path) -> None:
+    """ktuberling words and klettres letters: Ogg clips kept as shipped, one group per language
+    folder (its volunteer(s)), language codes from the folder names, clips under 0.5 s dropped."""
+    import soundfile as sf
+
+    from generators.corpus_sources import KDE_VOICES, SOURCES, SourceContext, kde_language
+
+    cache = tmp_path / "cache"
+    sr = 44100
+    t = np.arange(int(0.8 * sr)) / sr
+    k = 0
+
+    def clip(path: Path, seconds: float = 0.8) -> None:
+        nonlocal k
+        k += 1  # distinct bytes per file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        y = 0.3 * np.sin(2 * np.pi * (200 + 20 * k) * t[: int(seconds * sr)])
+        sf.write(path, y.astype(np.float32), sr, format="OGG", subtype="VORBIS")
+
+    tub = cache / "x" / "ktuberling-data" / KDE_VOICES["ktuberling"]["root"]
+    let = cache / "x" / "klettres-data" / KDE_VOICES["klettres"]["root"]
+    for root in (tub.parents[3], let.parents[2]):
+        root.mkdir(parents=True, exist_ok=True)
+        (root / ".provscan-unpacked").write_text("test\n")
+    clip(tub / "pt_BR" / "nose.ogg")
+    clip(tub / "pt_BR" / "hat.ogg")
+    clip(tub / "sr@latin" / "eye.ogg")
+    clip(tub / "pt_BR" / "s.ogg", 0.3)  # too short
+    (tub / "pt_BR.soundtheme").write_text("<language/>")  # not a clip
+    clip(let / "da" / "alpha" / "a-15.ogg")
+    clip(let / "da" / "syllab" / "ba.ogg")
+    (let / "pics").mkdir()
+
+    words = list(SOURCES["ktuberling"].fn(SourceContext(cache=cache, use_apt=False)))
+    assert sorted(i.name for i in words) == ["pt_BR-hat.ogg", "pt_BR-nose.ogg", "sr@latin-eye.ogg"]
+    nose = next(i for i in words if i.name == "pt_BR-nose.ogg")
+    assert nose.src == tub / "pt_BR" / "nose.ogg" and nose.data is None  # as shipped
+    assert nose.language == "pt-BR" and nose.group == "ktuberling:pt_BR" and nose.text is None
+    assert nose.licence == "GPL-2.0-or-later" and nose.meta["clip"] == "nose"
+    assert {i.group for i in words} == {"ktuberling:pt_BR", "ktuberling:sr@latin"}
+    letters = list(SOURCES["klettres"].fn(SourceContext(cache=cache, use_apt=False)))
+    assert sorted(i.name for i in letters) == ["da-alpha-a-15.ogg", "da-syllab-ba.ogg"]
+    assert {i.group for i in letters} == {"klettres:da"} and {i.language for i in letters} == {"da"}
+    assert kde_language("sr@ijekavianlatin") == "sr-ijekavianlatin"

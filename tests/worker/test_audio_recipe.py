@@ -13,12 +13,15 @@ from generators.corpus import build_corpus, load_manifest
 from worker.audio_recipe import (
     HELDOUT_REAL,
     PHONE_REAL,
+    VOLUNTEER_HELDOUT_LANGUAGES,
+    VOLUNTEER_REAL,
     _seconds,
     _tag,
     corpus_view,
     in_eval_view,
     in_train_view,
     make_phone_set,
+    make_voices_set,
     train_prompts,
 )
 
@@ -170,3 +173,114 @@ def test_phone_set_without_the_phone_voices_is_refused(tmp_path: Path) -> None:
         make_phone_set(corpus, tmp_path / "missing", tmp_path / "phone")
     with pytest.raises(ValueError, match="per_source"):
         make_phone_set(corpus, tmp_path, tmp_path / "phone", per_source=0)
+
+
+def test_volunteer_voices_stay_out_of_training_unless_asked_and_never_enter_the_wideband_set() -> None:
+    from types import SimpleNamespace as Item
+
+    held, trained = "pt-BR", "de"
+    assert held in VOLUNTEER_HELDOUT_LANGUAGES and trained not in VOLUNTEER_HELDOUT_LANGUAGES
+    for source in VOLUNTEER_REAL:
+        for split in ("train", "val", "test"):
+            # The shipped recipe hears none of them; the volunteers option half the languages.
+            assert not in_train_view(Item(source=source, split=split, language=trained))
+            assert not in_train_view(Item(source=source, split=split, language=held), volunteers=True)
+            assert in_train_view(Item(source=source, split=split, language=trained), volunteers=True)
+            assert in_train_view(Item(source="fillets-cs", split=split, language="cs"), volunteers=True)
+            # The wideband held-out set stays what earlier weights were measured on.
+            assert not in_eval_view(Item(source=source, split=split, language=held))
+            assert not in_eval_view(Item(source=source, split=split, language=trained))
+        assert _tag({"label": "real", "source": f"{source}/da-alpha-a.ogg"})["codec_history"] == "vorbis44k"
+
+
+def _voice_folder(root: Path, name: str, source: str, language: str, n: int, hz: float) -> Path:
+    d = root / name / "spk"
+    d.mkdir(parents=True)
+    t = np.arange(int(0.8 * 44100)) / 44100
+    for i in range(n):
+        y = (0.2 * np.sin(2 * np.pi * (hz + 15 * i) * t)).astype(np.float32)
+        sf.write(d / f"w{i}.ogg", y, 44100, format="OGG", subtype="VORBIS")
+    (root / name / "provscan-corpus.json").write_text(
+        json.dumps({"source": source, "licence": "GPL-2.0-or-later", "language": language})
+    )
+    return root / name
+
+
+def test_voices_set_pairs_held_out_volunteer_languages_with_ogg_coded_synthetic_speech(tmp_path: Path) -> None:
+    import pytest
+
+    corpus = tmp_path / "corpus"
+    build_corpus(
+        corpus,
+        sources=[],
+        add_real=[
+            _voice_folder(tmp_path / "in", "a", VOLUNTEER_REAL[0], "da", 2, 300),  # held out
+            _voice_folder(tmp_path / "in", "b", VOLUNTEER_REAL[0], "de", 2, 600),  # a training voice
+            _voice_folder(tmp_path / "in", "c", VOLUNTEER_REAL[1], "pt-BR", 1, 900),  # held out
+        ],
+        use_apt=False,
+        progress=False,
+    )
+    ev = tmp_path / "eval"
+    (ev / "syn").mkdir(parents=True)
+    t = np.arange(16000) / 16000
+    recs = [{"label": "real", "file": "x.wav", "split": "test"}]
+    for i in range(3):
+        sf.write(ev / "syn" / f"{i}.wav", (0.2 * np.sin(2 * np.pi * (440 + 100 * i) * t)).astype(np.float32), 16000)
+        recs.append({"label": "synthetic", "file": f"syn/{i}.wav", "generator": "world_resynth", "split": "test"})
+    (ev / "labels.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+
+    everyone = make_voices_set(corpus, ev, tmp_path / "all")
+    got = [json.loads(line) for line in (everyone / "labels.jsonl").read_text().splitlines()]
+    assert sorted(r["corpus_source"] for r in got if r["label"] == "real") == sorted(
+        2 * [f"{VOLUNTEER_REAL[0]}-da"] + 2 * [f"{VOLUNTEER_REAL[0]}-de"] + [f"{VOLUNTEER_REAL[1]}-pt-BR"]
+    )
+    out = make_voices_set(corpus, ev, tmp_path / "voices", languages=VOLUNTEER_HELDOUT_LANGUAGES)
+    got = [json.loads(line) for line in (out / "labels.jsonl").read_text().splitlines()]
+    real = [r for r in got if r["label"] == "real"]
+    syn = [r for r in got if r["label"] == "synthetic"]
+    # Every held-out-language clip, none of the training language, one report row per voice.
+    assert sorted(r["corpus_source"] for r in real) == sorted(
+        2 * [f"{VOLUNTEER_REAL[0]}-da"] + [f"{VOLUNTEER_REAL[1]}-pt-BR"]
+    )
+    assert {r["split"] for r in got} == {"test"} and len(syn) == 3
+    for r in syn:  # coded as the volunteer clips were: 44.1 kHz Ogg Vorbis, same length, same tone
+        info = sf.info(str(out / r["file"]))
+        assert r["file"].endswith(".ogg") and info.samplerate == 44100 and abs(info.duration - 1.0) < 0.05
+        assert r["generator"] == "world_resynth"
+    y, _ = sf.read(out / syn[0]["file"], dtype="float32")
+    spectrum = np.abs(np.fft.rfft(y[:44100]))
+    assert abs(int(np.argmax(spectrum)) - 440) <= 2  # the 440 Hz synthetic tone survived the coding
+    assert all((out / r["file"]).is_file() for r in real)
+
+    other = tmp_path / "corpus2"
+    build_corpus(other, sources=[], add_real=[_voice_folder(tmp_path / "in2", "b", VOLUNTEER_REAL[0], "de", 1, 500)],
+                 use_apt=False, progress=False)
+    with pytest.raises(ValueError, match="no volunteer clips of ar, "):
+        make_voices_set(other, ev, tmp_path / "v2", languages=VOLUNTEER_HELDOUT_LANGUAGES)
+    none = tmp_path / "corpus3"
+    build_corpus(none, sources=[], add_real=[_phone_folder(tmp_path / "in3", "other", 1)], use_apt=False,
+                 progress=False)
+    with pytest.raises(ValueError, match="no volunteer clips: build the speech corpus"):
+        make_voices_set(none, ev, tmp_path / "v2")
+    (tmp_path / "nosyn").mkdir()
+    (tmp_path / "nosyn" / "labels.jsonl").write_text(json.dumps(recs[0]) + "\n")
+    with pytest.raises(ValueError, match="no synthetic clips"):
+        make_voices_set(corpus, tmp_path / "nosyn", tmp_path / "v3")
+
+
+def test_speech_corpus_is_rebuilt_when_the_recipe_asks_for_other_sources(tmp_path: Path, monkeypatch) -> None:
+    """A data dir from before a source joined the recipe must not be trained on silently."""
+    import worker.model_builders as mb
+
+    monkeypatch.setenv("PROVSCAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(mb, "AUDIO_SOURCES", ("matplotlib",))  # wheel sources: no apt, seconds
+    corpus = mb.audio_corpus()
+    assert {i.source for i in load_manifest(corpus)} == {"matplotlib"}
+    stamp = (corpus / "manifest.jsonl").stat().st_mtime_ns
+    assert mb.audio_corpus() == corpus and (corpus / "manifest.jsonl").stat().st_mtime_ns == stamp  # kept
+
+    monkeypatch.setattr(mb, "AUDIO_SOURCES", ("matplotlib", "skimage"))
+    mb.audio_corpus()
+    assert {i.source for i in load_manifest(corpus)} == {"matplotlib", "skimage"}
+    assert (corpus / "requested-sources.txt").read_text() == "matplotlib\nskimage\n"
