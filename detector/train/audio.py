@@ -43,6 +43,7 @@ from detector.train.augment import (
     freq_masks,
     history_roundtrip,
     noise_gate,
+    spectral_denoise,
     speed_perturb,
 )
 from detector.train.common import finish, seed_everything, set_threads
@@ -86,6 +87,7 @@ def _augmented(
     p_phone: float = 0.0,
     speed: float = 0.0,
     p_gate: float = 0.0,
+    p_denoise: float = 0.0,
 ) -> list[np.ndarray]:
     """``copies`` augmented versions of every clip (ffmpeg runs in 2 threads).
 
@@ -94,6 +96,8 @@ def _augmented(
     copies (either class) put through a telephone channel (``augment_audio``). ``speed``: each copy
     is first played at a speed drawn from 1 +- ``speed`` (``speed_perturb``; 0: off). ``p_gate``:
     share of copies (either class) noise-gated after their codec history (``noise_gate``; 0: off).
+    ``p_denoise``: share of copies (either class) put through an editor's spectral noise reduction
+    after their codec history (``spectral_denoise``; 0: off).
     """
     jobs = [(i, c) for i in range(len(clips)) for c in range(copies)]
 
@@ -110,6 +114,8 @@ def _augmented(
         if p_gate and np.random.default_rng([seed, i, c, 11]).random() < p_gate:
             # Own streams again: recipes without the gate keep their draws (and weights).
             y = noise_gate(y, np.random.default_rng([seed, i, c, 12]))
+        if p_denoise and np.random.default_rng([seed, i, c, 13]).random() < p_denoise:
+            y = spectral_denoise(y, np.random.default_rng([seed, i, c, 14]))
         return augment_audio(y, SR, rng, p_phone=p_phone)
 
     with ThreadPoolExecutor(2) as ex:
@@ -355,6 +361,7 @@ def training_copies(
     active_db: float | None = None,
     speed: float = 0.0,
     p_gate: float = 0.0,
+    p_denoise: float = 0.0,
 ) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray], list[np.ndarray] | None, dict[str, Any]]:
     """The augmented training copies: (waveforms, labels, CNN features, active windows or None, card entries).
 
@@ -362,7 +369,8 @@ def training_copies(
     """
     real_hist = [codec_history(r) for r in tr if r.label == 0]
     hist = [real_hist if (match_history and r.label == 1) else [] for r in tr]
-    aug = _augmented(train_y, seed, copies, hist, p_phone=p_phone, speed=speed, p_gate=p_gate)
+    aug = _augmented(train_y, seed, copies, hist, p_phone=p_phone, speed=speed, p_gate=p_gate,
+                     p_denoise=p_denoise)
     if lowpass_hz:
         aug = [lowpass(y, lowpass_hz) for y in aug]
     aug_labels = np.repeat([r.label for r in tr], copies)
@@ -376,6 +384,7 @@ def training_copies(
         else "no codec-history matching",
         "augmentation_label_blind": (f"speed {1 - speed:g}-{1 + speed:g}x by resampling, then " if speed else "")
         + (f"(p={p_gate:g}) a noise gate at 35-60 dB below the loudest 10 ms frame, then " if p_gate else "")
+        + (f"(p={p_denoise:g}) spectral noise reduction (12-30 dB), then " if p_denoise else "")
         + "gain -6..+3 dB, noise 10-40 dB SNR (p=0.3), then (p=0.5) "
         "Ogg/MP3 32-128 kbit/s (0.4/0.4) or G.722 (0.2)"
         + (f", then (p={p_phone:g}) a telephone channel: 8 kHz GSM / mu-law / A-law / PCM" if p_phone else ""),
@@ -390,12 +399,13 @@ def training_copies(
     return aug, aug_labels, feats, keep, extra
 
 
-def _check_options(*, p_phone: float, speed: float, freq_mask: int, p_gate: float = 0.0) -> None:
+def _check_options(
+    *, p_phone: float, speed: float, freq_mask: int, p_gate: float = 0.0, p_denoise: float = 0.0
+) -> None:
     """Refuse bad recipe options before any decoding or training."""
-    if not 0.0 <= p_phone <= 1.0:
-        raise ValueError(f"p_phone must be in 0..1, not {p_phone}")
-    if not 0.0 <= p_gate <= 1.0:
-        raise ValueError(f"p_gate must be in 0..1, not {p_gate}")
+    for name, share in (("p_phone", p_phone), ("p_gate", p_gate), ("p_denoise", p_denoise)):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{name} must be in 0..1, not {share}")
     if not 0.0 <= speed < 0.5:
         raise ValueError(f"speed must be in 0..0.5, not {speed}")
     if freq_mask < 0:
@@ -438,6 +448,7 @@ def out_of_source_scores(
     threads: int | None = None,
     calibration: str | None = None,
     p_gate: float = 0.0,
+    p_denoise: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
     """``source_cv_scores`` of the recipe ``train_audio(data_dir, ...)`` would train, without training the main model.
 
@@ -446,7 +457,7 @@ def out_of_source_scores(
     """
     if front not in FRONTS:
         raise ValueError(f"unknown audio front end {front!r} (one of {', '.join(FRONTS)})")
-    _check_options(p_phone=p_phone, speed=speed, freq_mask=freq_mask, p_gate=p_gate)
+    _check_options(p_phone=p_phone, speed=speed, freq_mask=freq_mask, p_gate=p_gate, p_denoise=p_denoise)
     seed_everything(seed)
     set_threads(threads)
     _, tr, va, _ = load_splits(data_dir, "audio", what="clips")
@@ -454,7 +465,7 @@ def out_of_source_scores(
     train_y, val_y = dec(tr, "train"), dec(va, "val")
     _, _, feats, keep, _ = training_copies(
         tr, train_y, seed=seed, copies=copies, front=front, match_history=match_history, p_phone=p_phone,
-        lowpass_hz=lowpass_hz, active_db=active_db, speed=speed, p_gate=p_gate,
+        lowpass_hz=lowpass_hz, active_db=active_db, speed=speed, p_gate=p_gate, p_denoise=p_denoise,
     )
     clean = {id(r): y for r, y in zip(tr + va, train_y + val_y, strict=True)}
     return source_cv_scores(
@@ -485,6 +496,7 @@ def train_audio(
     speed: float = 0.0,
     freq_mask: int = 0,
     p_gate: float = 0.0,
+    p_denoise: float = 0.0,
 ) -> Path:
     """Train ``audio-lfcc-cnn`` (and, with ``baselines``, ``audio-lfcc-gmm``).
 
@@ -514,7 +526,10 @@ def train_audio(
             main model's training time); ``"val"``: on the validation split (the GMM always is).
         speed: Speed perturbation 1 +- ``speed`` of every training copy (0: off; tried, not shipped).
         freq_mask: SpecAugment frequency masks of up to this many bins (0: off; tried, not shipped).
-        p_gate: Share of training copies of both classes noise-gated (``noise_gate``; 0: off).
+        p_gate: Share of training copies of both classes noise-gated (``noise_gate``; 0: off; tried,
+            not shipped).
+        p_denoise: Share of training copies of both classes given an editor's spectral noise
+            reduction (``spectral_denoise``; 0: off).
 
     Returns:
         The main detector's weights path.
@@ -523,7 +538,7 @@ def train_audio(
         raise ValueError(f"unknown audio front end {front!r} (one of {', '.join(FRONTS)})")
     if calibration not in CALIBRATIONS:
         raise ValueError(f"unknown calibration {calibration!r} (one of {', '.join(CALIBRATIONS)})")
-    _check_options(p_phone=p_phone, speed=speed, freq_mask=freq_mask, p_gate=p_gate)
+    _check_options(p_phone=p_phone, speed=speed, freq_mask=freq_mask, p_gate=p_gate, p_denoise=p_denoise)
     started = time.perf_counter()
     models_dir = Path(models_dir)
     rng = seed_everything(seed)
@@ -533,7 +548,7 @@ def train_audio(
     train_y, val_y, test_y = dec(tr, "train"), dec(va, "val"), dec(te, "test")
     aug, aug_labels, feats, keep, extra = training_copies(
         tr, train_y, seed=seed, copies=copies, front=front, match_history=match_history, p_phone=p_phone,
-        lowpass_hz=lowpass_hz, active_db=active_db, speed=speed, p_gate=p_gate,
+        lowpass_hz=lowpass_hz, active_db=active_db, speed=speed, p_gate=p_gate, p_denoise=p_denoise,
     )
     if freq_mask:
         extra["augmentation_label_blind"] += f"; frequency masking in training (half the windows, 1-{freq_mask} bins)"

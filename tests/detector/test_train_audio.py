@@ -471,6 +471,7 @@ def test_bad_augmentation_options_are_refused_before_any_work(tmp_path: Path) ->
         ({"freq_mask": -1}, "freq_mask must be 0"),
         ({"speed": 0.6}, "speed must be in"),
         ({"p_gate": 1.5}, "p_gate must be in"),
+        ({"p_denoise": -0.1}, "p_denoise must be in"),
     ):
         with pytest.raises(ValueError, match=match):
             train_detector("voice", tmp_path / "no-such-set", tmp_path / "m", **bad)
@@ -508,3 +509,26 @@ def test_gated_copies_come_only_with_p_gate(tmp_path: Path) -> None:
     gated = _augmented([y], 0, 3, p_gate=1.0)
     assert all(np.array_equal(a, b) for a, b in zip(plain, again, strict=True))
     assert sum(int(np.sum(g == 0)) for g in gated) > sum(int(np.sum(a == 0)) for a in plain) + 1000
+
+
+def test_spectral_denoise_lowers_the_noise_and_keeps_the_voice() -> None:
+    from detector.train.augment import spectral_denoise
+
+    t = np.arange(32000) / 16000
+    voiced = (t > 0.5) & (t < 1.4)
+    y = (0.3 * np.sin(2 * np.pi * 200 * t) * voiced + 0.01 * np.random.default_rng(0).normal(size=32000))
+    y = y.astype(np.float32)
+    out = spectral_denoise(y, np.random.default_rng(1))
+    assert out.shape == y.shape and out.dtype == np.float32
+    quiet, steady = t < 0.4, (t > 0.7) & (t < 1.2)
+    assert out[quiet].std() < 0.5 * y[quiet].std()  # the room noise is at least 6 dB down
+    assert np.corrcoef(out[steady], y[steady])[0, 1] > 0.99  # the voiced part is kept
+    assert np.array_equal(spectral_denoise(y[:600], np.random.default_rng(1)), y[:600])  # too short: as is
+    denoised = _augmented_with(y, p_denoise=1.0)
+    assert not any(np.array_equal(a, b) for a, b in zip(denoised, _augmented_with(y), strict=True))
+
+
+def _augmented_with(y: np.ndarray, **opts: float) -> list[np.ndarray]:
+    from detector.train.audio import _augmented
+
+    return _augmented([y], 0, 2, **opts)
