@@ -227,6 +227,7 @@ def make_audio_set(
         exclude_prompts: Drop synthetic items with these prompts (TTS sentences seen in training).
         volunteers: Train on the volunteer voices of the languages not in
             ``VOLUNTEER_HELDOUT_LANGUAGES`` too (not the shipped recipe; no effect with ``evaluation``).
+            Give such a set its own ``out`` folder: ``generate_dataset`` finishes what it finds there.
     """
     from generators.dataset import generate_dataset
 
