@@ -278,6 +278,18 @@ def train_prompts(data: Path) -> set[str]:
     return {r["prompt"] for r in recs if r.get("label") != "real" and r.get("prompt")}
 
 
+def _eval_synthetic(eval_set: Path, paired_with: str) -> list[dict[str, Any]]:
+    """The synthetic records of a held-out set (``make_audio_set(evaluation=True)``) that an
+    evaluation set pairs with ``paired_with``; ValueError when there is no set or none in it."""
+    labels = eval_set / "labels.jsonl"
+    if not labels.is_file():
+        raise ValueError(f"{eval_set} has no labels.jsonl (make it with make_audio_set(..., evaluation=True))")
+    syn = [r for r in (json.loads(x) for x in labels.read_text("utf-8").splitlines() if x.strip()) if r["label"] != "real"]
+    if not syn:
+        raise ValueError(f"{labels} has no synthetic clips to pair with {paired_with}")
+    return syn
+
+
 def make_phone_set(corpus: Path, eval_set: Path, out: Path, *, per_source: int = 120, seed: int = 1) -> Path:
     """Telephone-band evaluation set: unseen 8 kHz human voices vs synthetic speech on the same channel.
 
@@ -304,12 +316,7 @@ def make_phone_set(corpus: Path, eval_set: Path, out: Path, *, per_source: int =
 
     if per_source < 1:
         raise ValueError(f"per_source must be >= 1, not {per_source}")
-    labels = eval_set / "labels.jsonl"
-    if not labels.is_file():
-        raise ValueError(f"{eval_set} has no labels.jsonl (make it with make_audio_set(..., evaluation=True))")
-    syn = [r for r in (json.loads(x) for x in labels.read_text("utf-8").splitlines() if x.strip()) if r["label"] != "real"]
-    if not syn:
-        raise ValueError(f"{labels} has no synthetic clips to pair with the phone voices")
+    syn = _eval_synthetic(eval_set, "the phone voices")
     manifest = load_manifest(corpus)
     if out.exists():
         shutil.rmtree(out)
@@ -357,11 +364,13 @@ def _encode_ogg(y: Any, sr: int, dest: Path, *, bitrate_k: int = VOICES_BITRATE_
     import numpy as np
     import soundfile as sf
 
+    from detector.train.augment import _ffmpeg  # the project's ffmpeg lookup: a clear error when missing
+
     with tempfile.TemporaryDirectory() as td:
         wav = Path(td) / "x.wav"
         sf.write(wav, np.clip(np.asarray(y, np.float32), -1, 1), sr, "PCM_16")
         res = subprocess.run(
-            ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), "-ac", "1", "-ar", str(rate),
+            [_ffmpeg(), "-nostdin", "-loglevel", "error", "-y", "-i", str(wav), "-ac", "1", "-ar", str(rate),
              "-c:a", "libvorbis", "-b:a", f"{bitrate_k}k", str(dest)],
             capture_output=True, timeout=120,
         )
@@ -390,12 +399,7 @@ def make_voices_set(
     from detector import media
     from generators.corpus import load_manifest
 
-    labels = eval_set / "labels.jsonl"
-    if not labels.is_file():
-        raise ValueError(f"{eval_set} has no labels.jsonl (make it with make_audio_set(..., evaluation=True))")
-    syn = [r for r in (json.loads(x) for x in labels.read_text("utf-8").splitlines() if x.strip()) if r["label"] != "real"]
-    if not syn:
-        raise ValueError(f"{labels} has no synthetic clips to pair with the volunteer voices")
+    syn = _eval_synthetic(eval_set, "the volunteer voices")
     real = sorted(
         (c for c in load_manifest(corpus)
          if c.source in VOLUNTEER_REAL and (languages is None or c.language in languages)),
