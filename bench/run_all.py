@@ -15,6 +15,7 @@ SKIP = {
     "run_all.py",
     "audio_band.py",
     "audio_noise_floor.py",
+    "audio_seed_pair.py",
     "audio_calibration.py",
     "audio_source_cv.py",
     "image_recipe_variants.py",

@@ -37,14 +37,21 @@ HELDOUT_REAL = ("alsa", "asterisk-it")
 # Telephone-band voices (8 kHz asterisk prompt packages, generators.corpus_sources.PHONE_VOICES):
 # evaluation only, in their own set, so the wideband held-out set above stays what it was.
 PHONE_REAL = tuple(PHONE_VOICES)
-# Volunteer voices (KDE ktuberling words, klettres letters; one folder per language, 32 voices):
-# the "new speakers" set (``make_voices_set``). The shipped recipe never trains on any of them.
-# ``make_audio_set(volunteers=True)`` trains on half the languages and keeps the ones below out
-# (drawn once, not chosen by score:
-# ``sorted(random.Random("kde-voices-holdout:0").sample(sorted(all 26 languages), 13))``); it was
-# tried on 2026-12-03 and not adopted (docs/eval/README.md, Audio, "New speakers").
+# Volunteer voices (KDE ktuberling words, klettres letters; one folder per language, 32 voices), in
+# three disjoint language lists, each drawn once by a seeded shuffle, never chosen by score:
+# * held out (``sorted(random.Random("kde-voices-holdout:0").sample(sorted(all 26 languages), 13))``):
+#   never trained on; the "new speakers" test set (``make_voices_set``);
+# * validation (``sorted(random.Random("kde-voices-val:0").sample(sorted(the other 13), 6))``): never
+#   trained on; recipe choices about new voices are made on them;
+# * training (the remaining 7): the shipped recipe adds ``per_voice`` clips of each of their 9 voices
+#   (``make_audio_set(extra_voices=...)``, AUDIO_RECIPE; adopted 2026-12-03, docs/eval/README.md, Audio,
+#   "New speakers").
+# ``make_audio_set(volunteers=True)`` (every non-held-out volunteer clip in the sampling pool, displacing
+# sampled clips of the other sources) was tried first and not adopted.
 VOLUNTEER_REAL = tuple(KDE_VOICES)
 VOLUNTEER_HELDOUT_LANGUAGES = ("ar", "cs", "da", "fr", "he", "it", "ml", "nb", "nds", "pt-BR", "sl", "sr", "wa")
+VOLUNTEER_VALIDATION_LANGUAGES = ("de", "el", "lt", "nl", "ru", "tn")
+VOLUNTEER_TRAINING_LANGUAGES = ("ca", "en", "en-GB", "es", "gl", "hu", "uk")
 SMALL_HELDOUT = ("alsa",)
 MIN_SECONDS = 0.3  # 8 clips: every one goes into the evaluation set, not a sample
 TWIN_LANGUAGES = ("cs", "nl", "es", "fr", "ru", "en")
@@ -185,6 +192,40 @@ def _all_clips_of(view: Path, out: Path, sources: tuple[str, ...], *, have: set[
     return recs
 
 
+def _voice_clips(corpus: Path, out: Path, languages: tuple[str, ...], *, per_voice: int, seed: int) -> list[dict[str, Any]]:
+    """Training records for ``per_voice`` seeded clips of every volunteer voice of ``languages``.
+
+    Each voice (``<source>-<language>``, one corpus folder) is its own real-source family, so the
+    out-of-source calibration folds hold out whole voices.
+    """
+    from generators.corpus import load_manifest
+
+    unknown = set(languages) & set(VOLUNTEER_HELDOUT_LANGUAGES + VOLUNTEER_VALIDATION_LANGUAGES)
+    if unknown:
+        raise ValueError(f"held-out or validation volunteer languages cannot be trained on: {', '.join(sorted(unknown))}")
+    if per_voice < 1:
+        raise ValueError(f"per_voice must be >= 1, not {per_voice}")
+    voices: dict[str, list[Any]] = {}
+    for c in load_manifest(corpus):
+        if c.source in VOLUNTEER_REAL and c.language in languages:
+            voices.setdefault(f"{c.source}-{c.language}", []).append(c)
+    missing = set(languages) - {v.split("-", 1)[1] for v in voices}
+    if missing:
+        raise ValueError(f"{corpus} has no volunteer clips of {', '.join(sorted(missing))}")
+    recs = []
+    for voice in sorted(voices):
+        pool = sorted(voices[voice], key=lambda c: c.id)
+        random.Random(f"extra-voices:{seed}:{voice}").shuffle(pool)
+        for c in pool[:per_voice]:
+            rel = Path("voices") / voice / Path(c.path).name
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(corpus / c.path, out / rel)
+            recs.append({"index": 3_000_000 + len(recs), "file": rel.as_posix(), "label": "real", "modality": "voice",
+                         "generator": None, "source": c.id, "corpus_source": voice, "split": "train",
+                         "language": c.language, "licence": c.licence, "text": c.text})
+    return recs
+
+
 def _seconds(path: Path) -> float:
     import soundfile as sf
 
@@ -214,6 +255,8 @@ def make_audio_set(
     evaluation: bool = False,
     exclude_prompts: set[str] | None = None,
     volunteers: bool = False,
+    extra_voices: tuple[str, ...] = (),
+    per_voice: int = 8,
 ) -> Path:
     """A labelled voice dataset (``labels.jsonl``) for training or held-out evaluation.
 
@@ -228,6 +271,12 @@ def make_audio_set(
         volunteers: Train on the volunteer voices of the languages not in
             ``VOLUNTEER_HELDOUT_LANGUAGES`` too (not the shipped recipe; no effect with ``evaluation``).
             Give such a set its own ``out`` folder: ``generate_dataset`` finishes what it finds there.
+        extra_voices: Volunteer languages whose voices are *added* to the training split,
+            ``per_voice`` seeded clips per voice, on top of an otherwise unchanged set (the sampled
+            items and twins stay what they were, so the original sources keep their share; unlike
+            ``volunteers``, which lets them displace sampled clips). The shipped recipe passes
+            ``VOLUNTEER_TRAINING_LANGUAGES`` (AUDIO_RECIPE).
+        per_voice: Clips per volunteer voice with ``extra_voices``.
     """
     from generators.dataset import generate_dataset
 
@@ -258,6 +307,8 @@ def make_audio_set(
             r["mask"] = f"base/{r['mask']}"
     twins = _twins(view, out, per_language=twins_per_language, seed=seed, index0=len(base) + 1_000_000)
     extra = _all_clips_of(view, out, SMALL_HELDOUT, have={r["source"] for r in base}) if evaluation else []
+    if extra_voices and not evaluation:
+        extra += _voice_clips(corpus, out, extra_voices, per_voice=per_voice, seed=seed)
     # Two fillets-nl files are empty Ogg streams (0 s); such items are dropped here, after
     # generation, so the sampling plan (and every other item) stays what it was.
     recs = [_tag(r) for r in base + twins + extra if _seconds(out / r["file"]) >= MIN_SECONDS]

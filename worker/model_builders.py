@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from worker.audio_recipe import PHONE_REAL, VOLUNTEER_REAL
+from worker.audio_recipe import PHONE_REAL, VOLUNTEER_REAL, VOLUNTEER_TRAINING_LANGUAGES
 
 GRU_EPOCHS = 0.6  # ~670 steps: the committed weights' budget (val perplexity ~150)
 VOCODER_STEPS = 8000
@@ -113,7 +113,8 @@ def image_detector(models_dir: Path, *, seed: int = 0) -> Path:
 
 # Audio: its own recipe (worker/audio_recipe.py, issue #5): real speech in 6 languages from 4
 # packages, language-matched TTS twins, codec-history matching, two real sources held out. The
-# speech corpus also holds the telephone and volunteer voices, which are for evaluation only.
+# speech corpus also holds the telephone voices (evaluation only) and the volunteer voices (72 clips of 9 of
+# them in training, extra_voices below; the other 23 for validation and evaluation only).
 AUDIO_SOURCES = ("fillets-cs", "fillets-nl", "alsa", "asterisk-en", "asterisk-es", "asterisk-fr", "asterisk-it",
                  "asterisk-ru", *PHONE_REAL, *VOLUNTEER_REAL)
 # front "logspec128" (62.5 Hz log spectrogram) instead of 20 LFCC: chosen on the training set's val
@@ -122,7 +123,11 @@ AUDIO_SOURCES = ("fillets-cs", "fillets-nl", "alsa", "asterisk-en", "asterisk-es
 # GSM / G.711 / PCM), chosen on val among 0 / 0.2 / 0.4 (docs/eval/README.md, Telephone speech).
 # calibration "source-cv": the CNN's Platt map is fitted on real voices the scoring model never heard
 # (2-fold cross-fitting by real source), not on the validation split's familiar speakers.
-AUDIO_RECIPE = {"count": 600, "twins_per_language": 20,
+# extra_voices: 8 clips of each of the 9 volunteer voices of VOLUNTEER_TRAINING_LANGUAGES added to the
+# training split (72 clips; the sampled set is otherwise unchanged): more speakers, so new human
+# voices are flagged less often. Chosen on validation voices at two seeds (docs/eval/README.md, Audio,
+# "New speakers"; docs/eval/audio_voices/extra_voices_recipe.json).
+AUDIO_RECIPE = {"count": 600, "twins_per_language": 20, "extra_voices": VOLUNTEER_TRAINING_LANGUAGES, "per_voice": 8,
                 "train": {"epochs": 30, "copies": 2, "active_db": 20.0, "threads": 1, "front": "logspec128",
                           "p_phone": 0.2, "calibration": "source-cv"}}
 
@@ -153,7 +158,8 @@ def audio_detector(models_dir: Path, *, seed: int = 0) -> Path:
 
     data = Settings.from_env().data_dir / "datasets" / f"detector-train-audio-seed{seed}"
     make_audio_set(audio_corpus(seed), data, count=AUDIO_RECIPE["count"],
-                   twins_per_language=AUDIO_RECIPE["twins_per_language"], seed=seed)
+                   twins_per_language=AUDIO_RECIPE["twins_per_language"], seed=seed,
+                   extra_voices=AUDIO_RECIPE["extra_voices"], per_voice=AUDIO_RECIPE["per_voice"])
     return train_detector("audio", data, models_dir, seed=seed, **AUDIO_RECIPE["train"])
 
 

@@ -69,7 +69,7 @@ MODELS: list[ModelSpec] = [
               "residual CNN + FFT/NPR baselines on 2000 generated vs real images (~3 min data + ~17 min training)",
               depends=("vae-resynth", "ddpm-32", "espcn-sr"), prepare=("worker.model_builders:corpus",)),
     ModelSpec("audio-lfcc-cnn", "detector", "detectors/audio-lfcc-cnn.pt", "worker.model_builders:audio_detector",
-              "log-spectrogram CNN (+ 2 calibration CNNs) + LFCC-GMM baseline on 720 clips, 6 languages (~20-29 min + speech corpus)",
+              "log-spectrogram CNN (+ 2 calibration CNNs) + LFCC-GMM baseline on 792 clips, 6 languages + 9 volunteer voices (~20-29 min + speech corpus)",
               depends=("neural-vocoder",), prepare=("worker.model_builders:audio_corpus",)),
     ModelSpec("text-lm-logreg", "detector", "detectors/text-lm-logreg.pt", "worker.model_builders:text_detector",
               "LM-feature logistic regression on 2,900 human passages vs 1,700 generated texts, many sampling settings (~5 min + corpus)",

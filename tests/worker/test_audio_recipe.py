@@ -15,8 +15,10 @@ from worker.audio_recipe import (
     PHONE_REAL,
     VOLUNTEER_HELDOUT_LANGUAGES,
     VOLUNTEER_REAL,
+    VOLUNTEER_VALIDATION_LANGUAGES,
     _seconds,
     _tag,
+    _voice_clips,
     corpus_view,
     in_eval_view,
     in_train_view,
@@ -267,6 +269,46 @@ def test_voices_set_pairs_held_out_volunteer_languages_with_ogg_coded_synthetic_
     (tmp_path / "nosyn" / "labels.jsonl").write_text(json.dumps(recs[0]) + "\n")
     with pytest.raises(ValueError, match="no synthetic clips"):
         make_voices_set(corpus, tmp_path / "nosyn", tmp_path / "v3")
+
+
+def test_extra_voices_add_seeded_clips_of_each_training_voice_and_refuse_held_out_languages(tmp_path: Path) -> None:
+    import pytest
+
+    # The three volunteer language lists never overlap: validation voices stay unheard by any variant.
+    assert not set(VOLUNTEER_VALIDATION_LANGUAGES) & set(VOLUNTEER_HELDOUT_LANGUAGES)
+    corpus = tmp_path / "corpus"
+    build_corpus(
+        corpus,
+        sources=[],
+        add_real=[
+            _voice_folder(tmp_path / "in", "a", VOLUNTEER_REAL[0], "ca", 5, 300),
+            _voice_folder(tmp_path / "in", "b", VOLUNTEER_REAL[1], "ca", 2, 600),
+            _voice_folder(tmp_path / "in", "c", VOLUNTEER_REAL[0], "hu", 4, 900),
+            _voice_folder(tmp_path / "in", "d", VOLUNTEER_REAL[0], "da", 3, 700),  # held out
+        ],
+        use_apt=False,
+        progress=False,
+    )
+    out = tmp_path / "set"
+    recs = _voice_clips(corpus, out, ("ca",), per_voice=3, seed=0)
+    # At most per_voice clips of each voice of the asked languages, each voice its own source family.
+    assert sorted(r["corpus_source"] for r in recs) == sorted(
+        3 * [f"{VOLUNTEER_REAL[0]}-ca"] + 2 * [f"{VOLUNTEER_REAL[1]}-ca"]
+    )
+    assert {r["split"] for r in recs} == {"train"} and {r["label"] for r in recs} == {"real"}
+    assert all((out / r["file"]).is_file() for r in recs)
+    assert all(_tag(dict(r))["codec_history"] == "vorbis44k" for r in recs)
+    again = _voice_clips(corpus, tmp_path / "again", ("ca",), per_voice=3, seed=0)
+    assert [r["source"] for r in again] == [r["source"] for r in recs]  # seeded: the same clips
+    other = {r["source"] for r in _voice_clips(corpus, tmp_path / "s1", ("ca",), per_voice=3, seed=1)}
+    everyone = {r["source"] for r in _voice_clips(corpus, tmp_path / "all", ("ca",), per_voice=9, seed=0)}
+    assert len(everyone) == 7 and other <= everyone
+    with pytest.raises(ValueError, match="held-out or validation volunteer languages cannot be trained on: da"):
+        _voice_clips(corpus, tmp_path / "x", ("ca", "da"), per_voice=3, seed=0)
+    with pytest.raises(ValueError, match="no volunteer clips of gl"):
+        _voice_clips(corpus, tmp_path / "x", ("gl",), per_voice=3, seed=0)
+    with pytest.raises(ValueError, match="per_voice must be >= 1"):
+        _voice_clips(corpus, tmp_path / "x", ("ca",), per_voice=0, seed=0)
 
 
 def test_speech_corpus_is_rebuilt_when_the_recipe_asks_for_other_sources(tmp_path: Path, monkeypatch) -> None:
