@@ -16,6 +16,7 @@ SKIP = {
     "audio_band.py",
     "audio_noise_floor.py",
     "audio_seed_pair.py",
+    "image_new_cameras.py",
     "audio_calibration.py",
     "audio_source_cv.py",
     "image_recipe_variants.py",

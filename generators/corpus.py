@@ -31,6 +31,7 @@ from typing import Any
 from tqdm import tqdm
 
 from generators.corpus_sources import (
+    DEFAULT_SOURCES,
     SOURCES,
     WHEEL_SOURCES,
     RawItem,
@@ -245,7 +246,9 @@ def build_corpus(
         dest: Corpus folder (created). Never commit it; ``./data`` is git-ignored.
         add_real: Extra folders of the user's own real media (recursive; see
             ``corpus_sources.user_folder`` for the optional ``provscan-corpus.json``).
-        sources: Source names to use (see ``generators.corpus_sources.SOURCES``); None = all.
+        sources: Source names to use (see ``generators.corpus_sources.SOURCES``); None = every
+            default source (``DEFAULT_SOURCES``: all but the opt-in ones, which are
+            built only when named).
             ``["skimage", "matplotlib", "pydoc"]`` needs no apt and runs in seconds.
         use_apt: Allow ``apt-get download`` of Debian packages (cached .debs are used anyway).
         seed: Split seed.
@@ -261,7 +264,7 @@ def build_corpus(
     """
     start = time.monotonic()
     dest = Path(dest).expanduser().resolve()
-    names = list(SOURCES) if sources is None else list(sources)
+    names = list(DEFAULT_SOURCES) if sources is None else list(sources)
     unknown = [n for n in names if n not in SOURCES]
     if unknown:
         raise CorpusError(f"unknown corpus source(s) {unknown} (known: {', '.join(SOURCES)})")

@@ -1087,6 +1087,113 @@ def _kde_voices(name: str) -> Callable[[SourceContext], Iterator[RawItem]]:
     return src
 
 
+# ------------------------------------------------------------------------- new cameras (opt-in)
+
+# Photographs by other photographers, on other cameras, than the default corpus's photo sources
+# (worker/image_recipe.py splits them by photographer: a few train the image detectors, the rest
+# choose recipes and test them on new cameras). Never part of the default corpus (Source.default
+# False), so adding them changed no generated training set. Checked by eye: renders,
+# paintings and gradients are left out (lomiri Fossa, Infinite-Sea, Painting-Colors, analogpattern,
+# greentock; MATE Aqua, Elephants and the desktop / abstract folders).
+NEW_CAMERA_PHOTOS: dict[str, dict[str, Any]] = {
+    "lomiri-wallpapers": {
+        "packages": {
+            "lomiri-wallpapers-16.04": (
+                "Bridge_by_Sander_Klootwijk", "Dragonfly_by_Bolly", "Picture_0B_by_freespace",
+                "Picture_1A_by_freespace", "Wine_by_Jakkub_Mede", "aitzgorri_by_Aitzol_Berasategi",
+                "free_by_Peter_Nerlich", "friends_by_Aitzol_Berasategi", "life_by_Aitzol_Berasategi",
+                "picosdeeuropa_by_Aitzol_Berasategi", "seeding_by_Clements_Engelhardt",
+                "sunset_by_Aitzol_Berasategi", "umang_by_Abhishek_Mudgal",
+            ),
+            "lomiri-wallpapers-20.04": ("Kleiber_by_Lukas_Baubkus",),
+        },
+        "root": "usr/share/backgrounds",
+    },
+    "mate-backgrounds": {
+        "packages": {"mate-backgrounds": (
+            "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "Storm",
+            "TwoWings", "Wood", "YellowFlower",
+        )},
+        "root": "usr/share/backgrounds/mate/nature",
+    },
+}
+DEP5_LICENCES = {"GPL-2+": "GPL-2.0-or-later", "CC0-1.0": "CC0-1.0"}
+PALAPELI_LICENCES = {"public domain": "public-domain", "fdl": "GFDL", "gnu-fdl": "GFDL"}
+
+
+def dep5_file_info(copyright_text: str) -> dict[str, dict[str, str]]:
+    """File name -> {"licence", "copyright"} from a machine-readable debian/copyright (DEP-5).
+
+    Keyed by base name: the packages above install their upstream folders flat, so the upstream
+    path (``16.04/Bridge_by_....jpg``) and the installed one share only the file name.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for stanza in re.split(r"\n\s*\n", copyright_text):
+        fields: dict[str, str] = {}
+        key = ""
+        for line in stanza.splitlines():
+            if line[:1] in (" ", "\t") and key:
+                fields[key] += "\n" + line.strip()
+            elif ":" in line:
+                key, _, val = line.partition(":")
+                key = key.strip().lower()
+                fields[key] = val.strip()
+        if "files" not in fields or "license" not in fields:
+            continue
+        lic = fields["license"].splitlines()[0].strip()
+        info = {"licence": DEP5_LICENCES.get(lic, lic), "copyright": fields.get("copyright", "").splitlines()[0].rstrip("´ ")}
+        for pattern in fields["files"].split():
+            out[pattern.rsplit("/", 1)[-1]] = info
+    return out
+
+
+def _photo_item(source: str, path: Path, origin: str, licence: str, package: str, meta: dict[str, Any]) -> RawItem:
+    """One photo as shipped; its own group (a photographer's photos are kept together by the split
+    of worker/image_recipe.py, not by the corpus)."""
+    return RawItem(name=path.name, modality="image", group=f"{source}:{path.stem}", origin=origin, licence=licence,
+                   package=package, src=path, meta=meta)
+
+
+def _new_camera_photos(name: str) -> Callable[[SourceContext], Iterator[RawItem]]:
+    spec = NEW_CAMERA_PHOTOS[name]
+
+    def src(ctx: SourceContext) -> Iterator[RawItem]:
+        for package, stems in spec["packages"].items():
+            root = ctx.package(package)
+            copyright_file = root / "usr/share/doc" / package / "copyright"
+            info = dep5_file_info(copyright_file.read_text("utf-8", errors="replace"))
+            for stem in stems:
+                path = root / spec["root"] / f"{stem}.jpg"
+                if not path.is_file():
+                    ctx.log(f"corpus: {name}: {path.name} missing from {package}")
+                    continue
+                about = info.get(path.name)
+                if about is None:
+                    raise SourceUnavailableError(f"{package}: debian/copyright names no licence for {path.name}")
+                yield _photo_item(name, path, f"{spec['root']}/{path.name}", about["licence"], package,
+                                  {"author": about["copyright"]})
+
+    src.__doc__ = f"{', '.join(spec['packages'])}: photographs of the new-camera sources."
+    return src
+
+
+def src_palapeli(ctx: SourceContext) -> Iterator[RawItem]:
+    """palapeli-data: the five photographs of the jigsaw game's default collection (a new-camera
+    source); author and licence from each puzzle's .desktop file."""
+    root = ctx.package("palapeli-data") / "usr/share/palapeli/collection"
+    for path in sorted(root.glob("*.jpg")):
+        desktop = path.with_suffix(".desktop")
+        entry = dict(
+            line.split("=", 1) for line in desktop.read_text("utf-8", errors="replace").splitlines() if "=" in line
+        ) if desktop.is_file() else {}
+        lic = entry.get("X-KDE-PluginInfo-License", "")
+        if not lic:
+            raise SourceUnavailableError(f"palapeli-data: {desktop.name} names no licence for {path.name}")
+        yield _photo_item("palapeli", path, f"usr/share/palapeli/collection/{path.name}",
+                          PALAPELI_LICENCES.get(lic.lower(), lic), "palapeli-data",
+                          {"author": entry.get("X-KDE-PluginInfo-Author", ""), "title": entry.get("Name", "")})
+
+
 # ------------------------------------------------------------------------------------ user dirs
 
 
@@ -1161,6 +1268,9 @@ class Source:
     modality: str
     needs_apt: bool
     fn: Callable[[SourceContext], Iterator[RawItem]]
+    # False: built only when named (opt-in sources): a default corpus, and so every
+    # training set drawn from it, stays what it was when such a source is added.
+    default: bool = True
 
 
 SOURCES: dict[str, Source] = {
@@ -1185,8 +1295,12 @@ SOURCES: dict[str, Source] = {
         Source("devil", "text", True, src_devil),
         Source("foldoc", "text", True, src_foldoc),
         Source("debian-reference", "text", True, src_debian_reference),
+        *(Source(name, "image", True, _new_camera_photos(name), default=False) for name in NEW_CAMERA_PHOTOS),
+        Source("palapeli", "image", True, src_palapeli, default=False),
     )
 }
+DEFAULT_SOURCES = [n for n, s in SOURCES.items() if s.default]
+NEW_CAMERA_SOURCES = (*NEW_CAMERA_PHOTOS, "palapeli")
 WHEEL_SOURCES = [n for n, s in SOURCES.items() if not s.needs_apt]
 
 

@@ -511,7 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     cb = cos.add_parser("build", help="fetch Debian/wheel sources and your folders; write manifest + splits")
     cb.add_argument("--dest", default=None, help="default: DATA_DIR/corpus")
     cb.add_argument("--add-real", action="append", default=[], metavar="DIR", help="your own real media (repeatable)")
-    cb.add_argument("--sources", default=None, help="comma-separated source names (default: all)")
+    cb.add_argument("--sources", default=None, help="comma-separated source names (default: all but the opt-in new-camera photos: lomiri-wallpapers, mate-backgrounds, palapeli)")
     cb.add_argument("--no-apt", action="store_true", help="do not run apt-get download")
     cb.add_argument("--seed", type=int, default=0)
     co.set_defaults(fn=cmd_corpus)

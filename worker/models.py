@@ -66,8 +66,9 @@ MODELS: list[ModelSpec] = [
     # Detectors come after the generators they are trained on (plus the real corpus).
     ModelSpec("image-residual-cnn", "detector", "detectors/image-residual-cnn.pt",
               "worker.model_builders:image_detector",
-              "residual CNN + FFT/NPR baselines on 2000 generated vs real images (~3 min data + ~17 min training)",
-              depends=("vae-resynth", "ddpm-32", "espcn-sr"), prepare=("worker.model_builders:corpus",)),
+              "residual CNN + FFT/NPR baselines on 2000 generated vs real images + 8 new-camera photos (~3 min data + ~30 min training)",
+              depends=("vae-resynth", "ddpm-32", "espcn-sr"),
+              prepare=("worker.model_builders:corpus", "worker.model_builders:new_camera_corpus")),
     ModelSpec("audio-lfcc-cnn", "detector", "detectors/audio-lfcc-cnn.pt", "worker.model_builders:audio_detector",
               "log-spectrogram CNN (+ 2 calibration CNNs) + LFCC-GMM baseline on 792 clips, 6 languages + 9 volunteer voices (~20-29 min + speech corpus)",
               depends=("neural-vocoder",), prepare=("worker.model_builders:audio_corpus",)),

@@ -69,8 +69,20 @@ def code_envelope(sp: np.ndarray, sr: int, dims: int) -> np.ndarray:
     return pw.decode_spectral_envelope(coded, sr, fft_size)
 
 
+def aperiodicity_bands(sr: int) -> int:
+    """Bands WORLD codes aperiodicity into at ``sr`` (its GetNumberOfAperiodicities): none below
+    12 kHz, so 8 kHz telephone clips cannot be band-coded."""
+    return int(min(15000.0, sr / 2.0 - 3000.0) / 3000.0) if sr / 2.0 > 3000.0 else 0
+
+
 def code_aperiodicity(ap: np.ndarray, sr: int) -> np.ndarray:
-    """Round-trip aperiodicity through WORLD's band coding (a few bands, as TTS front-ends store it)."""
+    """Round-trip aperiodicity through WORLD's band coding (a few bands, as TTS front-ends store it).
+
+    Raises:
+        ValueError: ``sr`` below 12 kHz (no band to code into; pyworld would fail on a buffer index).
+    """
+    if aperiodicity_bands(sr) < 1:
+        raise ValueError(f"aperiodicity band coding needs a sample rate of at least 12 kHz, got {sr} Hz")
     pw = import_pyworld()
     fft_size = (ap.shape[1] - 1) * 2
     return pw.decode_aperiodicity(pw.code_aperiodicity(np.ascontiguousarray(ap), sr), sr, fft_size)
@@ -191,6 +203,8 @@ class WorldResynth(_WorldBase):
         r_code_ap = bool(rng.random() < 0.5)
         sp_dims = _given(given, "sp_dims", r_dims)
         code_ap = bool(_given(given, "code_ap", r_code_ap))
+        if code_ap and aperiodicity_bands(feats["sr"]) < 1 and given.get("code_ap") is None:
+            code_ap = False  # a telephone-band source: the seeded draw cannot apply; the label says so
         if sp_dims:
             feats["sp"] = code_envelope(feats["sp"], feats["sr"], int(sp_dims))
         if code_ap:

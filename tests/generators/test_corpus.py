@@ -422,3 +422,73 @@ def test_kde_volunteer_sources_keep_each_language_folder_as_one_group(tmp_path: 
     assert sorted(i.name for i in letters) == ["da-alpha-a-15.ogg", "da-syllab-ba.ogg"]
     assert {i.group for i in letters} == {"klettres:da"} and {i.language for i in letters} == {"da"}
     assert kde_language("sr@ijekavianlatin") == "sr-ijekavianlatin"
+
+
+def _fake_package(cache: Path, package: str) -> Path:
+    root = cache / "x" / package
+    root.mkdir(parents=True, exist_ok=True)
+    (root / ".provscan-unpacked").write_text("test\n")
+    return root
+
+
+def _photo(path: Path, k: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(k)  # distinct bytes per file
+    Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(path, quality=90)
+
+
+def test_new_camera_sources_are_opt_in_with_licences_from_the_package(tmp_path: Path) -> None:
+    """lomiri / MATE wallpapers and palapeli's puzzles: only the photos picked by eye, each with the
+    licence and author its package states; never part of a default corpus (training sets draw them in on purpose only); a photo whose
+    licence the package does not state stops the source instead of entering the corpus unlicensed."""
+    from generators.corpus_sources import (
+        DEFAULT_SOURCES,
+        NEW_CAMERA_PHOTOS,
+        NEW_CAMERA_SOURCES,
+        SOURCES,
+        SourceContext,
+    )
+
+    assert set(NEW_CAMERA_SOURCES) == {"lomiri-wallpapers", "mate-backgrounds", "palapeli"}
+    assert not set(NEW_CAMERA_SOURCES) & set(DEFAULT_SOURCES)
+    assert all(SOURCES[n].modality == "image" and not SOURCES[n].default for n in NEW_CAMERA_SOURCES)
+    cache = tmp_path / "cache"
+    lom = _fake_package(cache, "lomiri-wallpapers-16.04")
+    _photo(lom / "usr/share/backgrounds/Bridge_by_Sander_Klootwijk.jpg", 1)
+    _photo(lom / "usr/share/backgrounds/Fossa_by_Jasper_Roks.jpg", 2)  # artwork: not listed, not taken
+    (lom / "usr/share/doc/lomiri-wallpapers-16.04").mkdir(parents=True)
+    (lom / "usr/share/doc/lomiri-wallpapers-16.04/copyright").write_text(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: 16.04/aitzgorri_by_Aitzol_Berasategi.jpg\nCopyright: Aitzol Berasategi, 2018\nLicense: CC-BY-4.0\n\n"
+        "Files: 16.04/Bridge_by_Sander_Klootwijk.jpg\nCopyright: 2018. Sander Klootwijk\nLicense: CC-BY-SA-4.0\n"
+        " Attribution-ShareAlike 4.0 International\n")
+    new = _fake_package(cache, "lomiri-wallpapers-20.04")
+    _photo(new / "usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg", 3)
+    (new / "usr/share/doc/lomiri-wallpapers-20.04").mkdir(parents=True)
+    (new / "usr/share/doc/lomiri-wallpapers-20.04/copyright").write_text(
+        "Files: 20.04/Kleiber_by_Lukas_Baubkus.jpg\nCopyright: 2021, Lukas Baubkus\nLicense: CC-BY-SA-3.0\n")
+    ctx = SourceContext(cache=cache, use_apt=False, log=lambda msg: None)
+    got = {i.name: i for i in SOURCES["lomiri-wallpapers"].fn(ctx)}
+    assert sorted(got) == ["Bridge_by_Sander_Klootwijk.jpg", "Kleiber_by_Lukas_Baubkus.jpg"]
+    bridge = got["Bridge_by_Sander_Klootwijk.jpg"]
+    assert bridge.licence == "CC-BY-SA-4.0" and bridge.meta["author"] == "2018. Sander Klootwijk"
+    assert bridge.group == "lomiri-wallpapers:Bridge_by_Sander_Klootwijk" and bridge.package == "lomiri-wallpapers-16.04"
+    assert got["Kleiber_by_Lukas_Baubkus.jpg"].licence == "CC-BY-SA-3.0"
+    assert "Fossa_by_Jasper_Roks" not in str(NEW_CAMERA_PHOTOS)
+
+    mate = _fake_package(cache, "mate-backgrounds")
+    _photo(mate / "usr/share/backgrounds/mate/nature/Storm.jpg", 4)
+    (mate / "usr/share/doc/mate-backgrounds").mkdir(parents=True)
+    (mate / "usr/share/doc/mate-backgrounds/copyright").write_text(
+        "Files: nature/Dune.jpg\nCopyright: 2007, Marco Cogoni\nLicense: GPL-2+\n")  # no stanza for Storm.jpg
+    with pytest.raises(Exception, match="names no licence for Storm.jpg"):
+        list(SOURCES["mate-backgrounds"].fn(ctx))
+
+    pal = _fake_package(cache, "palapeli-data") / "usr/share/palapeli/collection"
+    _photo(pal / "citrus-fruits.jpg", 5)
+    (pal / "citrus-fruits.desktop").write_text(
+        "[Desktop Entry]\nName=Citrus Fruits\nName[de]=Zitrusfrüchte\n"
+        "X-KDE-PluginInfo-Author=US Department of Agriculture\nX-KDE-PluginInfo-License=Public Domain\n")
+    (fruit,) = SOURCES["palapeli"].fn(ctx)
+    assert fruit.licence == "public-domain" and fruit.meta["author"] == "US Department of Agriculture"
+    assert fruit.group == "palapeli:citrus-fruits"

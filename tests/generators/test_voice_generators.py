@@ -20,6 +20,7 @@ from generators.voice.common import (
     count_words,
     find_real_clips,
     import_pyworld,
+    resample,
     speech_stats,
 )
 
@@ -161,6 +162,26 @@ def test_world_resynth_is_a_twin_of_the_clip(speech_clip: Path) -> None:
     assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.8
     again = create_generator("world_resynth").generate("", seed=0, source_path=speech_clip, sp_dims=None)
     assert audio_sha256(again.data) == audio_sha256(g.data)
+
+
+def test_world_resynth_of_a_telephone_clip_skips_band_coded_aperiodicity(speech_clip: Path, tmp_path: Path) -> None:
+    """WORLD has no aperiodicity band below 12 kHz: an 8 kHz source (the corpus's phone voices)
+    made world_resynth fail with a pyworld buffer IndexError whenever its seeded draw coded
+    aperiodicity. The draw now stands down (and the label says so); asking for it is a clear error."""
+    from generators.voice.world import aperiodicity_bands, code_aperiodicity
+
+    import_pyworld()
+    assert [aperiodicity_bands(sr) for sr in (8000, 11025, 12000, 16000, 24000)] == [0, 0, 1, 1, 3]
+    src, sr = sf.read(speech_clip, dtype="float32")
+    phone = tmp_path / "phone.wav"
+    sf.write(phone, resample(src, sr, 8000), 8000)
+    gen = create_generator("world_resynth")
+    outs = [gen.generate("", seed=s, source_path=phone) for s in range(6)]
+    assert {g.params["code_ap"] for g in outs} == {False} and {g.sample_rate for g in outs} == {8000}
+    with pytest.raises(ValueError, match="at least 12 kHz"):
+        gen.generate("", seed=0, source_path=phone, code_ap=True)
+    with pytest.raises(ValueError, match="at least 12 kHz"):
+        code_aperiodicity(np.full((4, 129), 0.5), 8000)
 
 
 def test_world_convert_shifts_pitch(speech_clip: Path) -> None:
