@@ -35,11 +35,20 @@ def _group(r: Any, new_camera: bool) -> str:
     return "partial edits" if r.mask is not None else "full-frame synthetic"
 
 
+def _auc(real: Any, synthetic: Any) -> float | None:
+    """ROC AUC of synthetic over real scores; None when either side is empty (a set without edits)."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    if not len(real) or not len(synthetic):
+        return None
+    return float(roc_auc_score(np.r_[np.zeros(len(real)), np.ones(len(synthetic))], np.r_[real, synthetic]))
+
+
 def score_photos(data: Path, train_set: Path, models: Path, *, split: str = "test",
                  detectors: tuple[str, ...] = DETECTORS) -> dict[str, Any]:
     """{"photos": [{file, group, source, author, scores: {detector: p}}], "summary": {detector: {...}}}."""
     import numpy as np
-    from sklearn.metrics import roc_auc_score
     from tqdm import tqdm
 
     import detector.image.baselines  # noqa: F401  (registers the NPR and FFT baselines)
@@ -70,9 +79,10 @@ def score_photos(data: Path, train_set: Path, models: Path, *, split: str = "tes
             **{f"flagged_{g.replace(' ', '_')}": float((by[g] >= THRESHOLD).mean()) if len(by[g]) else None
                for g in GROUPS},
             **{f"median_{g.replace(' ', '_')}": float(np.median(by[g])) if len(by[g]) else None for g in GROUPS},
-            **{f"auc_{g.replace(' ', '_')}_vs_synthetic": float(roc_auc_score(
-                np.r_[np.zeros(len(by[g])), np.ones(len(syn))], np.r_[by[g], syn]))
-               for g in ("familiar real", "new cameras")},
+            **{f"auc_{g.replace(' ', '_')}_vs_{k.replace(' ', '_').replace('-', '_')}": _auc(by[g], pos)
+               for g in ("familiar real", "new cameras")
+               for k, pos in (("synthetic", syn), ("full-frame", by["full-frame synthetic"]),
+                              ("partial edits", by["partial edits"]))},
         }
     counts = {g: sum(x["group"] == g for x in rows) for g in GROUPS}
     return {"threshold": THRESHOLD, "split": split, "counts": counts, "summary": summary, "photos": rows}

@@ -47,6 +47,8 @@ def test_every_photo_scored_by_every_detector_with_familiar_photos_as_the_peer(t
         flagged = sum(p["scores"][name] >= 0.5 for p in news) / n_new
         assert s["flagged_new_cameras"] == pytest.approx(flagged)
         assert 0.0 <= s["auc_new_cameras_vs_synthetic"] <= 1.0
+        assert s["auc_familiar_real_vs_full_frame"] is not None
+        assert s["auc_new_cameras_vs_partial_edits"] is None  # the toy set has no partial edits
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # The recipe-choice form: val peers, one detector (a run that trained the main CNN only).
     assert bench.main([*args, "--split", "val", "--detectors", "image-residual-cnn", "--png", str(png)]) == 0

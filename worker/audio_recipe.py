@@ -437,9 +437,9 @@ def make_voices_set(
     Real: every clip of ``VOLUNTEER_REAL`` (of ``languages`` only, when given), as shipped. The
     shipped recipe trains on the voices of ``VOLUNTEER_TRAINING_LANGUAGES``: for voices it never
     heard pass ``VOLUNTEER_HELDOUT_LANGUAGES`` (test) or ``VOLUNTEER_VALIDATION_LANGUAGES``
-    (recipe choices). Clips are kept as shipped (44.1 kHz Ogg Vorbis), each tagged ``corpus_source``
-    ``<source>-<language>`` so the report has one row per voice. Synthetic: every synthetic clip of ``eval_set`` (a held-out set from
-    ``make_audio_set(evaluation=True)``), encoded the way the volunteer clips were (44.1 kHz Vorbis,
+    (recipe choices). Clips are kept as shipped (44.1 kHz Ogg Vorbis), each tagged
+    ``corpus_source`` ``<source>-<language>`` so the report has one row per voice. Synthetic: every
+    synthetic clip of ``eval_set`` (a held-out set from ``make_audio_set(evaluation=True)``), encoded the way the volunteer clips were (44.1 kHz Vorbis,
     ``VOICES_BITRATE_K``): both classes reach the detector as Ogg files through one decoder.
 
     Args:

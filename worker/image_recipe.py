@@ -74,6 +74,16 @@ def new_camera_photos(corpus: Path, split: str | None = None) -> list[Any]:
     return items
 
 
+def _image_set_records(image_set: Path) -> list[dict[str, Any]]:
+    """The records of a generated image set (``generators.dataset.load_labels``); ValueError, not
+    an empty list, when the set was never built."""
+    from generators.dataset import load_labels
+
+    if not (image_set / "labels.jsonl").is_file():
+        raise ValueError(f"{image_set} has no labels.jsonl (build it with: provscan models build image-residual-cnn)")
+    return load_labels(image_set)
+
+
 def make_new_cameras_set(corpus: Path, image_set: Path, out: Path, *, split: str | None = None,
                          synthetic_split: str = "test") -> Path:
     """"New cameras" evaluation set: unseen photographers' photos vs the image test split's synthetic items.
@@ -99,13 +109,10 @@ def make_new_cameras_set(corpus: Path, image_set: Path, out: Path, *, split: str
     Raises:
         ValueError: The corpus has none of those photos, or the set has no synthetic test items.
     """
-    labels = image_set / "labels.jsonl"
-    if not labels.is_file():
-        raise ValueError(f"{image_set} has no labels.jsonl (build it with: provscan models build image-residual-cnn)")
-    recs = [json.loads(x) for x in labels.read_text("utf-8").splitlines() if x.strip()]
+    recs = _image_set_records(image_set)
     syn = [r for r in recs if r["label"] != "real" and r.get("split") == synthetic_split]
     if not syn:
-        raise ValueError(f"{labels} has no synthetic {synthetic_split} items")
+        raise ValueError(f"{image_set / 'labels.jsonl'} has no synthetic {synthetic_split} items")
     real = new_camera_photos(corpus, split)
     if out.exists():
         shutil.rmtree(out)
@@ -148,24 +155,23 @@ def add_new_camera_photos(image_set: Path, corpus: Path, out: Path, *, per_photo
     """
     if per_photo < 1:
         raise ValueError(f"per_photo must be >= 1, got {per_photo}")
-    labels = image_set / "labels.jsonl"
-    if not labels.is_file():
-        raise ValueError(f"{image_set} has no labels.jsonl (build it with: provscan models build image-residual-cnn)")
+    rows = _image_set_records(image_set)
     photos = new_camera_photos(corpus, "train")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     for sub in sorted(p for p in image_set.iterdir() if p.is_dir()):
         os.symlink(sub.resolve(), out / sub.name, target_is_directory=True)
-    rows = [json.loads(x) for x in labels.read_text("utf-8").splitlines() if x.strip()]
+    next_index = max((int(r["index"]) for r in rows), default=-1) + 1
     for c in photos:
         rel = Path("newcam") / c.source / Path(c.path).name
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(corpus / c.path, out / rel)
         for _ in range(per_photo):
-            rows.append({"index": len(rows), "file": rel.as_posix(), "label": "real", "modality": "image",
+            rows.append({"index": next_index, "file": rel.as_posix(), "label": "real", "modality": "image",
                          "generator": None, "source": c.id, "corpus_source": c.source, "split": "train",
                          "licence": c.licence, "author": c.meta.get("author"), "mask": None})
+            next_index += 1
     with open(out / "labels.jsonl", "w", encoding="utf-8") as fh:
         for r in rows:
             fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")

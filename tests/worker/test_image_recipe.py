@@ -126,3 +126,31 @@ def test_missing_inputs_are_clear_errors(corpus: Path, image_set: Path, tmp_path
         make_new_cameras_set(corpus, tmp_path / "nowhere", tmp_path / "o5")
     with pytest.raises(ValueError, match="has no synthetic train items"):
         make_new_cameras_set(corpus, image_set, tmp_path / "o6", synthetic_split="train")
+
+
+def test_builder_without_apt_says_it_trains_without_the_new_camera_photos(tmp_path: Path) -> None:
+    """On a machine with no apt-get and no cached packages the image builder's prepare step does not
+    fail the whole `make models`: it says what it skips, and the set it would add refuses clearly."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from worker.model_builders import new_camera_corpus\n"
+        "from worker.image_recipe import add_new_camera_photos\n"
+        "from generators.errors import GeneratorError\n"
+        "p = new_camera_corpus()\n"
+        "print('manifest', (p / 'manifest.jsonl').exists())\n"
+        "try:\n"
+        "    add_new_camera_photos(p.parent / 'set', p, p.parent / 'out')\n"
+        "except (GeneratorError, ValueError) as exc:\n"
+        "    print('refused', type(exc).__name__)\n"
+    )
+    (tmp_path / "data" / "set").mkdir(parents=True)
+    (tmp_path / "data" / "set" / "labels.jsonl").write_text('{"index": 0, "label": "real", "split": "train"}\n')
+    env = {**os.environ, "PROVSCAN_DATA_DIR": str(tmp_path / "data"), "PATH": str(tmp_path / "no-bin")}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=Path(__file__).resolve().parents[2], timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "manifest False" in res.stdout and "refused" in res.stdout
+    assert "no new-camera photos on this machine" in res.stderr and "apt-get/dpkg not found" in res.stderr
