@@ -315,6 +315,7 @@ def _plan(
     real_ratio: float,
     corpus_items: list[CorpusItem],
     corpus_dir: Path,
+    min_source_s: float = 0.0,
 ) -> list[_Plan]:
     n_real = int(round(count * real_ratio))
     if n_real and not corpus_items:
@@ -329,7 +330,13 @@ def _plan(
     }
     reals = sorted(corpus_items, key=lambda c: c.id)
     random.Random(f"real:{seed}").shuffle(reals)
-    sources = [c for c in sorted(corpus_items, key=lambda c: c.id) if c.modality == "audio"]
+    # A vocoder's output is as long as its source: a watermarked set leaves out sources too short to
+    # carry the mark (the phone voices' sub-second letters), rather than make items that lack it.
+    sources = [
+        c
+        for c in sorted(corpus_items, key=lambda c: c.id)
+        if c.modality == "audio" and (c.duration_s is None or c.duration_s >= min_source_s)
+    ]
     random.Random(f"source:{seed}").shuffle(sources)
     n_syn = count - len(real_idx)
     n_prompts = max(1, math.ceil(n_syn / max(1, len(names))))
@@ -527,7 +534,13 @@ def generate_dataset(
         real_ratio=real_ratio,
         corpus_items=corpus_items,
         corpus_dir=corpus_dir,
+        min_source_s=_min_marked_seconds(modality) if wm is not None else 0.0,
     )
+    fallback_clips: tuple[Path, ...] = ()
+    if any(needs_source.values()):
+        from generators.voice.common import default_clip_roots, find_real_clips
+
+        fallback_clips = tuple(find_real_clips(default_clip_roots(settings.data_dir)))
     labels_path = out / LABELS
     done = _read_labels(labels_path)
     made = resumed = 0
@@ -556,6 +569,7 @@ def generate_dataset(
                             sign=do_sign,
                             settings=settings,
                             image_format=image_format,
+                            source_clips=fallback_clips if needs_source.get(plan.generator or "") else None,
                         )
                 except Exception as exc:  # noqa: BLE001 - one bad item must not lose the others
                     failed.append((plan.index, plan.generator or "real", f"{type(exc).__name__}: {exc}"))
@@ -659,18 +673,38 @@ def _make_real(plan: _Plan, *, out: Path, corpus_dir: Path, modality: str) -> di
 AUDIO_STRENGTHS_DB = (1.5, 2.25, 3.0)
 
 
+def _min_marked_seconds(modality: str) -> float:
+    """Shortest output that can carry our mark (0 where any length can)."""
+    if modality != "voice":
+        return 0.0
+    from detector.watermark.audio import MIN_SECONDS
+
+    return MIN_SECONDS
+
+
 def _embed_voice_verified(key: str, y: np.ndarray, sr: int, payload: str) -> tuple[np.ndarray, int, float]:
-    """Embed the audio mark and check it on the 16-bit signal we will write; strengthen if missed."""
+    """Embed the audio mark and check it on the 16-bit signal we will write; strengthen if missed.
+
+    Raises:
+        GeneratorError: no strength gives a detectable mark (e.g. a clip under a second): the item
+            fails with this reason rather than enter the set labelled as marked without the mark.
+    """
     from detector.watermark.base import WATERMARKS
 
-    marked, out_sr, strength = y, sr, AUDIO_STRENGTHS_DB[0]
     for strength in AUDIO_STRENGTHS_DB:
         scheme = WATERMARKS.create(WATERMARK_SCHEMES["voice"], key=key, strength_db=strength)
         marked, out_sr = scheme.embed((y, sr), payload=payload)
         pcm16 = (np.round(np.clip(marked, -1.0, 1.0) * 32767) / 32767).astype(np.float32)
-        if scheme.detect((pcm16, out_sr)).detected:
-            break
-    return marked, out_sr, strength
+        result = scheme.detect((pcm16, out_sr))
+        if result.detected:
+            return marked, out_sr, strength
+    why = result.evidence.get("reason") or (
+        f"p={result.p_value:.2g} at {strength} dB" if result.p_value is not None else f"missed at {strength} dB"
+    )
+    raise GeneratorError(
+        f"our audio watermark is not detectable on this {len(y) / sr:.2f} s output ({why}); "
+        "the item is left out rather than labelled as marked"
+    )
 
 
 def _make_synthetic(
@@ -685,12 +719,19 @@ def _make_synthetic(
     sign: bool,
     settings: Settings,
     image_format: str,
+    source_clips: Sequence[Path] | None = None,
 ) -> dict[str, Any]:
     name = plan.generator
     assert name is not None
     params: dict[str, Any] = {}
     if plan.source_path is not None:
         params["source_path"] = plan.source_path
+    elif source_clips is not None:
+        # No corpus clip for a family that needs one: pick among this instance's clips (the
+        # family's own fallback would read the environment's data dir, another instance's).
+        from generators.voice.common import pick_source_clip
+
+        params["source_path"] = str(pick_source_clip(name, plan.seed, source_clips))
     if modality == "text" and text_wm:
         params["watermark"] = watermark
     if plan.source_path is not None and not _accepts(gen.generate, "source_path"):

@@ -63,6 +63,9 @@ SUBHOPS = (0, HOP // 2)
 WHITEN_T, WHITEN_F = 7, 9
 CLIP_DB = 5.0
 MAX_SECONDS = 180  # longer audio: the first 3 minutes are read (memory stays ~200 MB)
+#: Shortest audio the detector reads (one second of chips plus one FFT window); a generator whose
+#: output is shorter cannot carry the mark.
+MIN_SECONDS = (SR + N_FFT) / SR
 N_DECOYS = 32  # keyed null patterns for the empirical calibration of every z
 PAYLOAD_LENGTHS = tuple(range(ecc.PAYLOAD_BYTES + 1))  # frame lengths (bytes) the detector tries
 
@@ -272,7 +275,7 @@ class ProvscanAudioWatermark:
         if y.ndim > 1:
             y = y.mean(axis=0 if y.shape[0] < y.shape[-1] else 1)
         y16 = _resample(y[: int(MAX_SECONDS * sr)], int(sr), SR)
-        if len(y16) < SR + N_FFT:
+        if len(y16) < int(MIN_SECONDS * SR):
             return WatermarkResult(
                 SCHEME, False, 0.0, None, 1.0, {"reason": "shorter than 1 s", "segments": []}
             )

@@ -235,16 +235,23 @@ _REAL_GLOBS = (
 )
 
 
-def default_clip_roots() -> list[Path]:
+def default_clip_roots(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
     """Folders searched for real speech when a vocoder family gets no ``source_path``.
 
     The built corpus (``<data dir>/corpus/audio``, see ``generators.corpus``) when there is one,
     else the unpacked Debian packages (``<data dir>/cache``) and an installed alsa-utils. Never
     both: the same clip would then be counted twice.
-    """
-    from detector.settings import Settings
 
-    data_dir = Settings.from_env().data_dir
+    Args:
+        data_dir: The instance's data folder; None: the one the environment names. A caller that
+            holds its own settings (the dataset builder) passes theirs, so a dataset never draws
+            sources from another instance's corpus.
+    """
+    if data_dir is None:
+        from detector.settings import Settings
+
+        data_dir = Settings.from_env().data_dir
+    data_dir = Path(data_dir)
     corpus = data_dir / "corpus" / "audio"
     if corpus.is_dir() and any(corpus.iterdir()):
         return [corpus]
@@ -305,7 +312,15 @@ def resolve_source(
                 return p
         except OSError:
             pass
-    clips = find_real_clips()
+    return pick_source_clip(family, seed, find_real_clips())
+
+
+def pick_source_clip(family: str, seed: int, clips: Sequence[Path]) -> Path:
+    """The seeded pick among ``clips`` a vocoder family makes when it is given no source.
+
+    Raises:
+        GeneratorUnavailableError: ``clips`` is empty.
+    """
     if not clips:
         raise GeneratorUnavailableError(
             f"{family} needs a real speech clip: pass source_path=..., or build the corpus "
