@@ -17,6 +17,7 @@ SKIP = {
     "audio_noise_floor.py",
     "audio_seed_pair.py",
     "image_new_cameras.py",
+    "image_lofo.py",
     "audio_calibration.py",
     "audio_source_cv.py",
     "image_recipe_variants.py",

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from detector import media
 from detector.eval.metrics import compute_metrics, plot_det, plot_reliability, plot_roc, reliability
 from detector.train.augment import AUDIO_TRANSFORMS, IMAGE_TRANSFORMS, audio_transform, image_transform
-from detector.train.data import Record, generator_family, load_records
+from detector.train.data import Record, holdout_family, load_records
 from detector.train.io import load_weights, resolve_models_dir, weights_path
 
 KIND_CLASSES = {
@@ -152,7 +152,7 @@ def evaluate(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     recs = load_records(data_dir, modality=modality)
-    held = generator_family(holdout_generator) if holdout_generator else None
+    held = holdout_family(recs, holdout_generator)
     recs = [
         r for r in recs if split == "all" or r.split == split or (held and r.label == 1 and r.family == held)
     ]
@@ -187,6 +187,8 @@ def evaluate(
         "split": split,
         "holdout_generator": holdout_generator,
         "holdout_family": held,
+        # Which generators that family is in this data (a labels.jsonl family field may group them).
+        "holdout_generators": sorted({r.generator for r in recs if held and r.label == 1 and r.family == held}),
         "threshold": threshold,
         "n_real": int((y == 0).sum()),
         "n_synthetic": int((y == 1).sum()),

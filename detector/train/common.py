@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from detector.eval.metrics import compute_metrics
-from detector.train.data import Record, describe, generator_family
+from detector.train.data import Record, describe, holdout_family
 from detector.train.io import Platt, card_path, fit_platt, save_weights, weights_path, write_card
 
 CARDS_DIR = Path(__file__).resolve().parent.parent / "cards"
@@ -119,7 +119,7 @@ def finish(
         tp = cal(traw)
         metrics["test"] = compute_metrics(ty, tp).to_dict()
         if holdout_generator:
-            fam = generator_family(holdout_generator)
+            fam = holdout_family(trecs, holdout_generator)
             held = [
                 i
                 for i, r in enumerate(trecs)

@@ -149,6 +149,25 @@ def load_records(data_dir: str | Path, *, modality: str | None = None) -> list[R
     return out
 
 
+def holdout_family(recs: list[Record], holdout_generator: str | None) -> str | None:
+    """The family leave-one-family-out holds out for ``holdout_generator``.
+
+    The family the records give that generator (a ``family`` field in labels.jsonl wins over the
+    name, as in :func:`load_records`), else the name's own family (a family name may be passed).
+    Training, its card and ``provscan evaluate`` all resolve it here, so they hold out and report
+    the same items.
+
+    Raises:
+        DatasetError: the records give the generator more than one family.
+    """
+    if not holdout_generator:
+        return None
+    fams = {r.family for r in recs if r.label == 1 and r.generator == holdout_generator}
+    if len(fams) > 1:
+        raise DatasetError(f"generator {holdout_generator!r} is labelled with several families: {sorted(fams)}")
+    return fams.pop() if fams else generator_family(holdout_generator)
+
+
 def split_records(
     recs: list[Record], *, holdout_generator: str | None = None
 ) -> tuple[list[Record], list[Record], list[Record]]:
@@ -162,7 +181,7 @@ def split_records(
     Raises:
         DatasetError: Training would lack a class.
     """
-    held = generator_family(holdout_generator) if holdout_generator else None
+    held = holdout_family(recs, holdout_generator)
 
     def is_held(r: Record) -> bool:
         return held is not None and r.label == 1 and (r.generator == holdout_generator or r.family == held)

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from detector.train.data import DatasetError, generator_family, load_records, load_splits, split_records
+from detector.train.data import (
+    DatasetError,
+    generator_family,
+    holdout_family,
+    load_records,
+    load_splits,
+    split_records,
+)
 
 
 def _write(tmp: Path, rows: list[dict]) -> Path:
@@ -62,6 +69,27 @@ def test_load_and_holdout(tmp_path: Path) -> None:
     assert sum(r.family == "world" for r in te) == 20
     assert {r.split for r in te if r.family == "espeak"} == {"test"}
     assert not ({r.path for r in tr} & {r.path for r in te})
+
+
+def test_holdout_follows_a_family_field_in_the_labels(tmp_path: Path) -> None:
+    """labels.jsonl may group generators into a family its names do not share; holding out one
+    of them holds out the family the labels give it (before, the held-out family was taken from the
+    name alone, so espeak_ng labelled into "tts-family" held out only espeak_ng's own items and
+    `provscan evaluate` then looked for family "espeak")."""
+    rows = [{**r, "family": "tts-family"} if r.get("generator") in ("espeak_ng", "world_convert") else r
+            for r in _rows()]
+    recs = load_records(_write(tmp_path, rows), modality="audio")
+    assert holdout_family(recs, "espeak_ng") == "tts-family"
+    assert holdout_family(recs, "world_resynth") == "world"  # no field: the name's family
+    assert holdout_family(recs, "world") == "world"  # a family name itself
+    assert holdout_family(recs, None) is None
+    tr, va, te = split_records(recs, holdout_generator="espeak_ng")
+    assert not any(r.generator in ("espeak_ng", "world_convert") for r in tr + va)
+    assert sum(r.generator in ("espeak_ng", "world_convert") for r in te) == 20
+    assert {r.split for r in te if r.generator == "world_resynth"} == {"test"}
+    clash = [{**r, "family": "tts-" + r["split"]} if r.get("generator") == "espeak_ng" else r for r in _rows()]
+    with pytest.raises(DatasetError, match="several families"):
+        holdout_family(load_records(_write(tmp_path, clash), modality="audio"), "espeak_ng")
 
 
 def test_errors(tmp_path: Path) -> None:
