@@ -57,6 +57,20 @@ def load_card_template(name: str) -> dict[str, Any]:
     return yaml.safe_load(p.read_text("utf-8")) if p.is_file() else {}
 
 
+def cpu_description() -> str:
+    """CPU model and its widest x86 vector extension, for the card: a rebuild gives the same float
+    weights only on the same kind of CPU (docs/benchmarks.md), so a card says which one made it."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text("utf-8", errors="replace").splitlines()
+    except OSError:
+        return platform.processor() or platform.machine() or "unknown"
+    model = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "") or (
+        platform.processor() or platform.machine() or "unknown")
+    flags = next((ln.split(":", 1)[1].split() for ln in lines if ln.startswith(("flags", "Features"))), [])
+    isa = next((f for f in ("avx512f", "avx2", "avx", "sse4_2", "asimd") if f in flags), None)
+    return f"{model} ({isa})" if isa else model
+
+
 def finish(
     *,
     name: str,
@@ -154,6 +168,7 @@ def finish(
             "train_seconds": round(time.perf_counter() - started, 1),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "platform": f"{platform.machine()} python {platform.python_version()}",
+            "cpu": cpu_description(),
         }
     )
     write_card(card_path(models_dir, name), card)

@@ -11,6 +11,7 @@ import yaml
 from detector.base import DETECTORS
 from detector.media import load_image
 from detector.train import train_detector
+from detector.train.common import cpu_description
 from detector.train.toy import make_image_dataset
 from detector.types import MediaItem
 
@@ -45,6 +46,8 @@ def test_weights_cards_and_registry(trained: tuple[Path, Path], tmp_path: Path) 
         assert card["training_data"]["train"]["per_label"]["real"] > 0 and "test" in card["metrics"]
         # The recipe options a card must name so the weights can be rebuilt (defaults: off).
         assert card["training"]["mask_anchor"] is False and card["training"]["real_balance"] == 0.0
+        # Which CPU made the weights (rebuilds match only on the same kind): this machine's, as /proc says.
+        assert card["cpu"] == cpu_description() and card["cpu"] not in ("", "unknown")
         det = DETECTORS.create(name, models_dir=models)
         f = det.analyze(_item(), img)
         assert f.status == "ok" and 0.0 <= f.score <= 1.0 and f.name == name
