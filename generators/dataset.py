@@ -305,6 +305,15 @@ def load_labels(out: Path) -> list[dict[str, Any]]:
     return [rec for _, rec in sorted(_read_labels(Path(out) / LABELS).items())]
 
 
+def write_labels(out: Path, records: Sequence[dict[str, Any]]) -> Path:
+    """Write ``out/labels.jsonl`` (replacing it), one record per line in the dataset builder's own
+    format (sorted keys, UTF-8): for sets assembled from other sets (worker/*_recipe.py)."""
+    with open(Path(out) / LABELS, "w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+    return Path(out)
+
+
 def _plan(
     *,
     modality: str,
@@ -537,7 +546,7 @@ def generate_dataset(
         min_source_s=_min_marked_seconds(modality) if wm is not None else 0.0,
     )
     fallback_clips: tuple[Path, ...] = ()
-    if any(needs_source.values()):
+    if any(p.kind == "synthetic" and needs_source.get(p.generator or "") and p.source_path is None for p in plans):
         from generators.voice.common import default_clip_roots, find_real_clips
 
         fallback_clips = tuple(find_real_clips(default_clip_roots(settings.data_dir)))

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from generators.corpus_sources import KDE_VOICES, PHONE_VOICES
+from generators.dataset import write_labels
 
 HELDOUT_REAL = ("alsa", "asterisk-it")
 # Telephone-band voices (8 kHz asterisk prompt packages, generators.corpus_sources.PHONE_VOICES):
@@ -317,10 +318,7 @@ def make_audio_set(
     if evaluation:
         for r in recs:
             r["split"] = "test"
-    with open(out / "labels.jsonl", "w", encoding="utf-8") as fh:
-        for r in recs:
-            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
-    return out
+    return write_labels(out, recs)
 
 
 def train_prompts(data: Path) -> set[str]:
@@ -398,10 +396,7 @@ def make_phone_set(corpus: Path, eval_set: Path, out: Path, *, per_source: int =
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         sf.write(out / rel, np.clip(y8, -1, 1), 8000, "PCM_16")
         recs.append({**r, "index": len(recs), "file": rel.as_posix(), "split": "test", "channel": f"{source} ({codec})"})
-    with open(out / "labels.jsonl", "w", encoding="utf-8") as fh:
-        for r in recs:
-            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
-    return out
+    return write_labels(out, recs)
 
 
 VOICES_BITRATE_K = 96  # what the KDE volunteer Ogg files were encoded at (ffprobe: 44.1 kHz mono ~96 kbit/s)
@@ -479,7 +474,4 @@ def make_voices_set(
         _encode_ogg(y, sr, out / rel)
         recs.append({**r, "index": len(recs), "file": rel.as_posix(), "split": "test",
                      "channel": f"ogg vorbis 44.1 kHz {VOICES_BITRATE_K} kbit/s"})
-    with open(out / "labels.jsonl", "w", encoding="utf-8") as fh:
-        for r in recs:
-            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
-    return out
+    return write_labels(out, recs)

@@ -10,7 +10,6 @@ on others and be reported on the rest.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from generators.corpus_sources import NEW_CAMERA_SOURCES
+from generators.dataset import write_labels
 
 # The 22 photographers of the new-camera sources, sorted, shuffled by random.Random(
 # "new-cameras-split:0") and dealt train / val / test in turn (new_camera_split_of reproduces it):
@@ -32,6 +32,10 @@ NEW_CAMERA_SPLIT: dict[str, tuple[str, ...]] = {
     "test": ("charles barbin", "aitzol berasategi", "jens ansorg", "clemens engelhardt", "peter nerlich", "bolly",
              "b navez and others"),
 }
+
+
+class NewCameraPhotosError(ValueError):
+    """The corpus holds none of the new-camera photos asked for (not built, or built without apt)."""
 
 
 def photographer(author: str | None) -> str:
@@ -56,19 +60,25 @@ def new_camera_photos(corpus: Path, split: str | None = None) -> list[Any]:
     """The new-camera corpus items (of ``NEW_CAMERA_SPLIT[split]``'s photographers, when given), by id.
 
     Raises:
-        ValueError: Unknown split, or the corpus has none of those photos.
+        ValueError: Unknown split.
+        NewCameraPhotosError: The corpus has none of those photos.
     """
-    from generators.corpus import load_manifest
+    from generators.corpus import CorpusError, load_manifest
 
     if split is not None and split not in NEW_CAMERA_SPLIT:
         raise ValueError(f"unknown new-camera split {split!r} (known: {', '.join(NEW_CAMERA_SPLIT)})")
+    try:
+        manifest = load_manifest(corpus)
+    except CorpusError as exc:  # never built (e.g. no apt here): the same "none of those photos"
+        raise NewCameraPhotosError(f"{exc}; build it with provscan corpus build --dest {corpus} "
+                                   f"--sources {','.join(NEW_CAMERA_SOURCES)}") from None
     items = sorted(
-        (c for c in load_manifest(corpus) if c.source in NEW_CAMERA_SOURCES
+        (c for c in manifest if c.source in NEW_CAMERA_SOURCES
          and (split is None or photographer(c.meta.get("author")) in NEW_CAMERA_SPLIT[split])),
         key=lambda c: c.id,
     )
     if not items:
-        raise ValueError(f"{corpus} has no photos of {', '.join(NEW_CAMERA_SOURCES)}"
+        raise NewCameraPhotosError(f"{corpus} has no photos of {', '.join(NEW_CAMERA_SOURCES)}"
                          f"{' by the ' + split + ' photographers' if split else ''}: build it with "
                          f"provscan corpus build --dest {corpus} --sources {','.join(NEW_CAMERA_SOURCES)}")
     return items
@@ -132,10 +142,7 @@ def make_new_cameras_set(corpus: Path, image_set: Path, out: Path, *, split: str
         if r.get("mask"):
             shutil.copyfile(image_set / r["mask"], out / r["mask"])
         rows.append({**r, "index": len(rows)})
-    with open(out / "labels.jsonl", "w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
-    return out
+    return write_labels(out, rows)
 
 
 def add_new_camera_photos(image_set: Path, corpus: Path, out: Path, *, per_photo: int = 16) -> Path:
@@ -172,7 +179,4 @@ def add_new_camera_photos(image_set: Path, corpus: Path, out: Path, *, per_photo
                          "generator": None, "source": c.id, "corpus_source": c.source, "split": "train",
                          "licence": c.licence, "author": c.meta.get("author"), "mask": None})
             next_index += 1
-    with open(out / "labels.jsonl", "w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
-    return out
+    return write_labels(out, rows)

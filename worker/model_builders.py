@@ -111,18 +111,23 @@ def _detector(modality: str, models_dir: Path, seed: int) -> Path:
                      c2pa=False, real_ratio=0.5, corpus=corpus(seed), settings=settings, image_format=recipe["format"],
                      generators=recipe.get("generators"))
     if recipe.get("new_camera_photos"):
-        from generators.errors import GeneratorError
-        from worker.image_recipe import add_new_camera_photos
-
-        try:
-            data = add_new_camera_photos(data, new_camera_corpus(), data.with_name(f"{data.name}-newcam"),
-                                         per_photo=recipe["new_camera_photos"])
-        except (GeneratorError, ValueError) as exc:
-            # As the corpus does without apt: train on what this machine has, and say the weights
-            # will not be the card's.
-            print(f"provscan: training without the new-camera photos ({exc}); the weights will differ from "
-                  "the committed ones", file=sys.stderr)
+        data = with_new_camera_photos(data, per_photo=recipe["new_camera_photos"])
     return train_detector(modality, data, models_dir, seed=seed, **recipe["train"])
+
+
+def with_new_camera_photos(data: Path, *, per_photo: int) -> Path:
+    """The image training set plus the train-split new-camera photos (worker/image_recipe.py), in
+    ``<data>-newcam``; ``data`` itself when this machine has none of those photos (no apt, no
+    cached packages): as the corpus does without apt, train on what is here and say so."""
+    from worker.image_recipe import NewCameraPhotosError, add_new_camera_photos
+
+    try:
+        return add_new_camera_photos(data, new_camera_corpus(), data.with_name(f"{data.name}-newcam"),
+                                     per_photo=per_photo)
+    except NewCameraPhotosError as exc:
+        print(f"provscan: training without the new-camera photos ({exc}); the weights will differ from "
+              "the committed ones", file=sys.stderr)
+        return data
 
 
 def new_camera_corpus(seed: int = 0) -> Path:
