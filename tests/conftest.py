@@ -3,9 +3,12 @@ and the real servers (Redis, PostgreSQL) the integration tests talk to."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -15,6 +18,32 @@ import pytest
 from detector.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _session_data_dir() -> Path:
+    """A fresh ``$PROVSCAN_DATA_DIR`` for the whole test run, set before any test module is imported.
+
+    The default data dir is ./data: the service's SQLite database, uploads and queue when
+    ``make run`` runs in this checkout. Importing ``worker.celery_app`` builds the embedded broker's
+    folders under it, and code that falls back to ``Settings.from_env()`` reads and writes there, so
+    without this a test run would write beside (or into) a live service's data, and tests could pass
+    or fail by what that folder holds. Set unconditionally: a developer's own
+    ``PROVSCAN_DATA_DIR`` is exactly the folder tests must not touch.
+
+    WordNet (``text-src``, fetched with apt by the text-watermark tests, 36 MB) is the one thing
+    worth keeping between runs: it lives in ``PROVSCAN_TEST_CACHE`` (default
+    ``~/.cache/provscan-tests``), linked into the session's data dir.
+    """
+    data = Path(tempfile.mkdtemp(prefix="provscan-test-data-"))
+    atexit.register(shutil.rmtree, data, ignore_errors=True)
+    cache = Path(os.environ.get("PROVSCAN_TEST_CACHE", Path.home() / ".cache" / "provscan-tests"))
+    (cache / "text-src").mkdir(parents=True, exist_ok=True)
+    (data / "text-src").symlink_to(cache / "text-src", target_is_directory=True)
+    os.environ["PROVSCAN_DATA_DIR"] = str(data)
+    return data
+
+
+SESSION_DATA_DIR = _session_data_dir()
 SHARED = Path(os.environ.get("PROVSCAN_SHARED", REPO.parent / "shared"))
 C2PA_FIXTURES = SHARED / "c2pa-fixtures"
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
