@@ -22,6 +22,7 @@ SKIP = {
     "audio_source_cv.py",
     "image_recipe_variants.py",
     "image_pair_ensemble.py",
+    "audio_voice_threshold.py",
     "audio_threshold_check.py",
     "heatmap_localisation.py",
 }

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from detector.settings import Settings
 
@@ -413,11 +414,34 @@ def cmd_threshold(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     load_plugins()
     det = create_detector(args.name, models_dir=settings.models_dir)
-    entry = fit_verdict_threshold(det, corpus, split=args.split, target_fpr=args.fpr, limit=args.limit)
     card = settings.models_dir / "detectors" / f"{args.name}.yaml"
+    if args.per_voice:
+        return _per_voice_threshold(det, corpus, card, args.synthetic)
+    entry = fit_verdict_threshold(det, corpus, split=args.split, target_fpr=args.fpr, limit=args.limit)
     write_to_card(card, entry)
     print(json.dumps(entry, indent=2))
     print(f"written to {card}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _per_voice_threshold(det: Any, corpus: Path, card: Path, synthetic: Path | None) -> int:
+    from worker.audio_threshold import fit_voice_threshold, write_voice_threshold
+
+    if det.modality != "audio":
+        _err(f"--per-voice is for audio detectors; {det.name} is a {det.modality} detector")
+        return EXIT_USAGE
+    try:
+        entry = fit_voice_threshold(det, corpus, synthetic)
+    except ValueError as exc:  # a corpus without the validation voices, a folder that is no evaluation set
+        _err(str(exc))
+        return EXIT_USAGE
+    write_voice_threshold(card, entry)
+    held = entry["held_out"]
+    print(json.dumps({k: entry[k] for k in ("value", "published", "withheld_because")}
+                     | {"held_out_pooled": held["pooled"], "worst_held_out_voice": held["worst_voice"],
+                        "tpr": (entry["synthetic"] or {}).get("tpr")}, indent=2))
+    what = "published" if entry["published"] else "withheld (verdict_threshold_withheld)"
+    print(f"{what}: written to {card}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -549,6 +573,11 @@ def build_parser() -> argparse.ArgumentParser:
     th.add_argument("--split", default="test", help="corpus split the detector never trained on")
     th.add_argument("--fpr", type=float, default=0.01)
     th.add_argument("--limit", type=int, default=None)
+    th.add_argument("--per-voice", action="store_true",
+                    help="audio: fit per voice on the validation voices of the speech corpus and check it on the "
+                    "held-out voices (worker/audio_threshold.py); --split/--fpr/--limit do not apply")
+    th.add_argument("--synthetic", type=Path, default=None,
+                    help="with --per-voice: evaluation set whose synthetic test clips must be caught (>= 20 %%)")
     th.set_defaults(fn=cmd_threshold)
 
     mo = sub.add_parser("models", help="list or build the model weights this instance uses")

@@ -55,19 +55,24 @@ def human_scores(
         raise ValueError(f"no {detector.modality} items in the {split!r} split of {corpus}")
     kept, scores, skipped = [], [], 0
     for r in tqdm(recs, desc=f"threshold {detector.name}", unit="item", file=sys.stderr):
-        path = Path(corpus) / r["path"]
-        item = MediaItem(str(path), path.name, r["sha256"], detector.modality, "", 0)
-        try:
-            f = detector.analyze(item, _decode(path, detector.modality))
-        except DetectorError:
-            skipped += 1
-            continue
-        if f.status != "ok" or f.score is None:
+        score = scan_score(detector, Path(corpus) / r["path"], r["sha256"])
+        if score is None:
             skipped += 1
             continue
         kept.append(r)
-        scores.append(float(f.score))
+        scores.append(score)
     return kept, scores, skipped
+
+
+def scan_score(detector: Any, path: Path, sha256: str = "0" * 64) -> float | None:
+    """The score a scan would give ``path`` (``analyze``: rounded, as a verdict compares it), or None
+    when the detector skips it (too short, ...) or cannot decode it."""
+    item = MediaItem(str(path), path.name, sha256, detector.modality, "", 0)
+    try:
+        f = detector.analyze(item, _decode(path, detector.modality))
+    except DetectorError:
+        return None
+    return None if f.status != "ok" or f.score is None else float(f.score)
 
 
 def fit_verdict_threshold(
@@ -115,6 +120,44 @@ def threshold_entry(
         "measured_at": time.strftime("%Y-%m-%d"),
         "command": f"provscan threshold {detector.name} --corpus {corpus} --split {split} --fpr {target_fpr}",
     }
+
+
+def per_group_threshold(groups: dict[str, list[float]], *, target_fpr: float, floor: float = 0.5) -> float:
+    """The smallest threshold >= ``floor`` at which *every* group's false-positive rate is <= ``target_fpr``.
+
+    A pooled rate is set by the groups with the most items: one voice with a few dozen clips can sit
+    far above it (audio: 18.6 % of one speaker at a pooled 1 % threshold). Here each group (a voice)
+    may have at most ``floor(target_fpr * n_group)`` items at or above the threshold, so a group
+    with fewer than ``1 / target_fpr`` items may have none. Rounded up to 6 decimals, like
+    :func:`threshold_entry`, so the published value never admits one more item than measured.
+    """
+    if not groups or not any(groups.values()):
+        raise ValueError("no human scores to fit a threshold on")
+    value = floor
+    for scores in groups.values():
+        s = np.sort(np.asarray(scores, float))
+        allowed = int(math.floor(target_fpr * len(s)))
+        if allowed < len(s):
+            value = max(value, float(np.nextafter(s[len(s) - allowed - 1], 1.0)))
+    return min(math.ceil(value * 1e6) / 1e6, 1.0)
+
+
+def group_rates(groups: dict[str, list[float]], value: float) -> dict[str, dict[str, Any]]:
+    """Per group at threshold ``value``: items, items flagged, false-positive rate, highest score."""
+    out = {}
+    for g, scores in sorted(groups.items()):
+        s = np.asarray(scores, float)
+        if len(s):
+            k = int(np.sum(s >= value))
+            out[g] = {"n": int(len(s)), "flagged": k, "fpr": round(k / len(s), 4), "max": round(float(s.max()), 4)}
+    return out
+
+
+def pooled_rate(groups: dict[str, list[float]], value: float) -> dict[str, Any]:
+    """Pooled false-positive rate of every group's items at ``value``, with its 95 % upper bound."""
+    s = np.concatenate([np.asarray(v, float) for v in groups.values()]) if groups else np.zeros(0)
+    n, k = int(len(s)), int(np.sum(s >= value))
+    return {"n": n, "flagged": k, "fpr": round(k / n, 6) if n else None, "fpr_upper_95": round(_upper_bound(k, n), 6) if n else None}
 
 
 def write_to_card(card: Path, entry: dict[str, Any]) -> None:
