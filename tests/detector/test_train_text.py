@@ -97,3 +97,29 @@ def test_sparse_scoring_equals_the_dense_definition() -> None:
         np.testing.assert_allclose(got[k], want[k], rtol=1e-9, atol=1e-12)
     b = bi.score(toks)
     np.testing.assert_array_equal(b["rank"], bi.score_dense(toks, other=bi)["rank"])
+
+
+FRENCH = ("Le gouvernement a annoncé mardi une série de mesures destinées à soutenir les agriculteurs touchés par la "
+          "sécheresse. Selon le ministre, les aides seront versées avant la fin du mois et concerneront près de dix "
+          "mille exploitations dans le sud du pays. Les syndicats agricoles jugent cependant ces annonces insuffisantes.")
+
+
+def test_shipped_text_detector_skips_what_is_not_english_prose() -> None:
+    """The shipped weights scored French news prose 1.00 and a base64 blob 1.00, above the published
+    threshold: both were labelled "synthetic". Text the English LMs mostly do not know is skipped."""
+    import base64
+
+    import detector.text.detector as td
+    from tests.detector.test_watermark_text_embed import human_passage
+
+    det = DETECTORS.create("text-lm-logreg", models_dir=Path(__file__).resolve().parents[2] / "models")
+    item = MediaItem("x.txt", "x.txt", "0" * 64, "text", "text/plain", 1)
+    blob = base64.b64encode(np.random.default_rng(0).bytes(2000)).decode()
+    numbers = " ".join(str(n) for n in np.random.default_rng(1).integers(0, 999, 400))
+    for text in (FRENCH, blob, numbers):
+        assert det.unknown_share(text) > td.MAX_UNKNOWN
+        f = det.analyze(item, text)
+        assert f.status == "skipped" and "not English prose" in f.evidence["reason"]
+    english = human_passage(250)
+    assert det.unknown_share(english) < td.MAX_UNKNOWN
+    assert det.analyze(item, english).status == "ok"
