@@ -98,7 +98,10 @@ def fuse(
     # Only validated detectors (calibrated AND a published <= 1 % human-FPR threshold) weigh: a
     # calibrated score off its training distribution (e.g. real PCM speech for a model trained on
     # Ogg game dialogue) can be confidently wrong, and "P(synthetic) 0.9" on a real file misleads.
-    usable = [f for f in ok if f.name in calibrated and f.name in thresholds]
+    # A detector may also say its input is outside what its threshold was validated on (text: a
+    # list or lyrics, evidence ``outside_validation``): shown like an unvalidated one.
+    outside = {id(f) for f in ok if f.evidence.get("outside_validation")}
+    usable = [f for f in ok if f.name in calibrated and f.name in thresholds and id(f) not in outside]
     if usable and label == "inconclusive":
         score = sum(f.score or 0.0 for f in usable) / len(usable)
         deciding = [f for f in usable if (f.score or 0.0) >= thresholds[f.name]]
@@ -110,7 +113,7 @@ def fuse(
         else:
             names = ", ".join(f"{f.name} {f.score:.2f}" for f in usable)
             reasons.append((0.4, f"Validated detectors are below their thresholds: P(synthetic) {names}."))
-    unvalidated = [f for f in ok if f.name in calibrated and f.name not in thresholds]
+    unvalidated = [f for f in ok if f.name in calibrated and (f.name not in thresholds or id(f) in outside)]
     if unvalidated:
         names = ", ".join(f"{f.name} {f.score:.2f}" for f in unvalidated)
         reasons.append((0.2, f"Trained detectors not yet validated at <= 1% false positives on human-made media "

@@ -53,3 +53,17 @@ def test_a_detector_caveat_is_shown_as_a_reason_beside_its_score() -> None:
     assert shown and v.reasons.index(shown[0]) < v.reasons.index("audio-lfcc-cnn: Little or no audio above 4 kHz.")
     # An uncalibrated heuristic's evidence is not promoted to a reason.
     assert not any("4 kHz" in r for r in fuse(None, [], [warn]).reasons)
+
+
+def test_a_score_outside_what_its_threshold_was_validated_on_does_not_decide() -> None:
+    """A text detector's score on lyrics or a list is shown, never the reason for "synthetic"."""
+    ev = {"outside_validation": True, "caveat": "verse or lyrics (3 of its 7 lines repeat an earlier line): ..."}
+    out = Finding("text-lm-logreg", "1", 0.9998, "ok", ev)
+    v = fuse(C2PAResult(False), [], [out], calibrated={"text-lm-logreg"}, thresholds={"text-lm-logreg": 0.78})
+    assert v.label == "inconclusive" and v.score == 0.5
+    assert any("not yet validated" in r and "text-lm-logreg 1.00" in r for r in v.reasons)
+    assert any(r.startswith("text-lm-logreg: verse or lyrics") for r in v.reasons)
+    # The same score on prose decides.
+    prose = Finding("text-lm-logreg", "1", 0.9998, "ok", {})
+    assert fuse(C2PAResult(False), [], [prose], calibrated={"text-lm-logreg"},
+                thresholds={"text-lm-logreg": 0.78}).label == "synthetic"

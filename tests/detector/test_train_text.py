@@ -123,3 +123,27 @@ def test_shipped_text_detector_skips_what_is_not_english_prose() -> None:
     english = human_passage(250)
     assert det.unknown_share(english) < td.MAX_UNKNOWN
     assert det.analyze(item, english).status == "ok"
+
+
+LYRICS = ("Oh the river runs and the river flows\nAnd where it goes nobody knows\nOh the river runs and the river flows\n"
+          "And where it goes nobody knows\nI walked along the water side\nI walked along the water side\n"
+          "And the night was long and the night was wide")
+CONTENTS = ("Chapter 1 Introduction 1\nChapter 2 Background 15\n2.1 History 16\n2.2 Related Work 22\nChapter 3 Methods 35\n"
+            "3.1 Data Collection 36\n3.2 Analysis 44\nChapter 4 Results 59\nChapter 5 Discussion 80\nReferences 95")
+
+
+def test_lists_and_lyrics_are_scored_but_marked_outside_the_validated_prose() -> None:
+    """Shipped weights: song lyrics 0.9998 and a table of contents 0.9996, both above the published threshold."""
+    from detector.text.detector import unvalidated_form
+    from tests.detector.test_watermark_text_embed import human_passage
+
+    det = DETECTORS.create("text-lm-logreg", models_dir=Path(__file__).resolve().parents[2] / "models")
+    item = MediaItem("x.txt", "x.txt", "0" * 64, "text", "text/plain", 1)
+    assert unvalidated_form(LYRICS).startswith("verse or lyrics (3 of its 7 lines")
+    assert unvalidated_form(CONTENTS).startswith("a list or table (100% of its words")
+    for text in (LYRICS, CONTENTS):
+        f = det.analyze(item, text)
+        assert f.status == "ok" and f.evidence["outside_validation"] is True and "running prose" in f.evidence["caveat"]
+    prose = det.analyze(item, human_passage(250))
+    assert prose.status == "ok" and "outside_validation" not in prose.evidence
+    assert unvalidated_form("one\ntwo\nthree") is not None and unvalidated_form("") is None
