@@ -113,11 +113,16 @@ def fuse(
         else:
             names = ", ".join(f"{f.name} {f.score:.2f}" for f in usable)
             reasons.append((0.4, f"Validated detectors are below their thresholds: P(synthetic) {names}."))
-    unvalidated = [f for f in ok if f.name in calibrated and (f.name not in thresholds or id(f) in outside)]
+    unvalidated = [f for f in ok if f.name in calibrated and f.name not in thresholds]
     if unvalidated:
         names = ", ".join(f"{f.name} {f.score:.2f}" for f in unvalidated)
         reasons.append((0.2, f"Trained detectors not yet validated at <= 1% false positives on human-made media "
                              f"(shown, not weighted): {names}."))
+    beyond = [f for f in ok if f.name in calibrated and f.name in thresholds and id(f) in outside]
+    if beyond:
+        names = ", ".join(f"{f.name} {f.score:.2f}" for f in beyond)
+        reasons.append((0.2, f"Input unlike what the detector's threshold was validated on (shown, not weighted): "
+                             f"{names}."))
     # A detector's own warning about this input (e.g. telephone-band audio for the audio CNN): the
     # reader of a low score must see it next to the score, not only in the evidence JSON.
     for f in ok:

@@ -41,6 +41,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web.app import create_app
 
     app = create_app(settings)
+    # Bind before starting any worker: a port already taken (another provscan, say) is a usage
+    # error with a clear message, not a traceback after "serving on" (and two workers started for nothing).
+    from waitress.server import create_server
+
+    try:
+        server = create_server(app, host=args.host, port=args.port, threads=args.threads, ident="provscan")
+    except OSError as exc:
+        _err(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} (is another provscan or server "
+             "running there? choose another --port)")
+        return EXIT_USAGE
     stopping = threading.Event()
     children: dict[str, subprocess.Popen] = {}
     if settings.embedded:
@@ -86,9 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     print(f"provscan: serving on http://{args.host}:{args.port}/ (data in {settings.data_dir})", file=sys.stderr)
     try:
-        from waitress import serve
-
-        serve(app, host=args.host, port=args.port, threads=args.threads, ident="provscan")
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:

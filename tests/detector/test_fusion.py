@@ -61,7 +61,8 @@ def test_a_score_outside_what_its_threshold_was_validated_on_does_not_decide() -
     out = Finding("text-lm-logreg", "1", 0.9998, "ok", ev)
     v = fuse(C2PAResult(False), [], [out], calibrated={"text-lm-logreg"}, thresholds={"text-lm-logreg": 0.78})
     assert v.label == "inconclusive" and v.score == 0.5
-    assert any("not yet validated" in r and "text-lm-logreg 1.00" in r for r in v.reasons)
+    assert any("unlike what the detector's threshold was validated on" in r and "text-lm-logreg 1.00" in r
+               for r in v.reasons)
     assert any(r.startswith("text-lm-logreg: verse or lyrics") for r in v.reasons)
     # The same score on prose decides.
     prose = Finding("text-lm-logreg", "1", 0.9998, "ok", {})

@@ -48,3 +48,20 @@ def test_unreachable_broker_gives_503_and_no_stuck_scan(tmp_path, rng) -> None:
     assert [i["status"] for i in listing["items"]] == ["error"]
     health = client.get("/api/v1/healthz")
     assert health.status_code == 503 and health.get_json()["queue"].startswith("error")
+
+
+def test_serve_on_a_taken_port_is_a_clear_usage_error(tmp_path) -> None:
+    """It used to print "serving on ..." then a waitress traceback, after starting its two workers."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        env = dict(os.environ, PROVSCAN_DATA_DIR=str(tmp_path / "data"))
+        env.pop("REDIS_URL", None)
+        out = run_cli("serve", "--port", str(port), env=env, timeout=120)
+    assert out.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in out.stderr and "choose another --port" in out.stderr
+    assert "Traceback" not in out.stderr and "serving on" not in out.stderr
+    assert "embedded workers started" not in out.stderr
