@@ -197,6 +197,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
         _err(f"no such file or directory: {m}")
     if not files and missing:
         return EXIT_USAGE
+    if not files:
+        # An empty (or unmounted) folder: say so rather than succeed in silence; not an error, as
+        # an inbox scanned by cron may well be empty.
+        _err(f"no files to scan under {', '.join(map(str, args.paths))}")
+        return EXIT_OK
     reports = _scan_api(files, args) if args.api else _scan_local(files, json_mode=args.json)
     if reports is None:
         return EXIT_FAILED

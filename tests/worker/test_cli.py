@@ -43,6 +43,10 @@ def test_scan_bad_inputs_and_missing_paths(tmp_path, bad_inputs) -> None:
     assert out.returncode == 1 and "Traceback" not in out.stderr
     missing = run_cli("scan", str(tmp_path / "nope.jpg"), env=env)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+    # An empty folder (an unmounted archive, say) is said out loud, not a silent success.
+    (tmp_path / "empty").mkdir()
+    empty = run_cli("scan", str(tmp_path / "empty"), "--json", env=env)
+    assert empty.returncode == 0 and empty.stdout == "" and "no files to scan under" in empty.stderr
 
 
 def test_scan_through_a_running_service(served, c2pa_fixtures) -> None:
