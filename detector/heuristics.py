@@ -22,7 +22,8 @@ from detector.types import Finding, MediaItem
 
 
 def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
+    # tanh form: no overflow for very noisy images (sigma in the hundreds made exp(-x) overflow).
+    return 0.5 * (1.0 + math.tanh(0.5 * x))
 
 
 class ImageNoiseFloor:

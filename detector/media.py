@@ -10,6 +10,7 @@ import hashlib
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -153,8 +154,7 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int = 80_000_000) ->
             if w == 0 or h == 0:
                 raise DecodeError("image has zero width or height")
             im.load()  # forces a full decode: truncated data raises here
-            rgb = im.convert("RGB")
-            arr = np.asarray(rgb, dtype=np.uint8)
+            arr = _to_rgb8(im)
     except DecodeError:
         raise
     except Image.DecompressionBombError as exc:
@@ -164,6 +164,23 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int = 80_000_000) ->
     if arr.ndim != 3 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise DecodeError("image has zero width or height")
     return arr
+
+
+def _to_rgb8(im: Any) -> np.ndarray:
+    """RGB uint8 of a decoded PIL image. Pillow's own conversion clips high-bit-depth grey (16-bit
+    PNG, 32-bit integer or float TIFF) at 255, which turns a 16-bit scan almost white: those are
+    scaled to 0-255 instead (16-bit by 257, other ranges by their maximum)."""
+    if im.mode.startswith("I") or im.mode == "F":
+        a = np.asarray(im).astype(np.float64)
+        if im.mode.startswith("I;16"):
+            a = a / 257.0
+        elif im.mode == "F" and a.size and np.nanmax(a) <= 1.0:
+            a = a * 255.0
+        elif a.size and np.nanmax(a) > 255:
+            a = a * (255.0 / np.nanmax(a)) if np.nanmax(a) > 65535 else a / 257.0
+        g = np.clip(np.nan_to_num(np.round(a)), 0, 255).astype(np.uint8)
+        return np.repeat(g[:, :, None], 3, axis=2)
+    return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
 def load_audio(path: str | os.PathLike[str], *, sr: int | None = None, mono: bool = True) -> tuple[np.ndarray, int]:

@@ -23,6 +23,16 @@ def test_image_noise_floor_separates_clean_render_from_noisy_capture(rng) -> Non
     assert f_clean.evidence["calibrated"] is False
 
 
+def test_image_noise_floor_on_extreme_noise_does_not_overflow(rng) -> None:
+    """Sigma in the hundreds (a one-pixel checkerboard, a clipped 16-bit scan) overflowed math.exp."""
+    load_plugins()
+    det = create_detector("image-noise-floor")
+    y, x = np.mgrid[0:128, 0:128]
+    board = np.repeat((((x + y) % 2) * 255).astype(np.uint8)[:, :, None], 3, axis=2)
+    f = det.analyze(MediaItem("n.png", "n.png", "0" * 64, "image", "image/png", 1), board)
+    assert f.status == "ok" and f.score == 0.0
+
+
 def test_audio_noise_floor(rng) -> None:
     det = create_detector("audio-noise-floor")
     sr = 16000

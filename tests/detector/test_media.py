@@ -82,3 +82,20 @@ def test_m4a_decodes_through_ffmpeg_without_warnings(tmp_path, rng) -> None:
         warnings.simplefilter("error")  # the audioread fallback must not leak its deprecation warning
         y, sr = media.load_audio(m4a)
     assert 0.9 < len(y) / sr < 1.2
+
+
+def test_high_bit_depth_grey_is_scaled_not_clipped(tmp_path, rng) -> None:
+    """Pillow's convert("RGB") clips 16-bit grey at 255: a 16-bit scan came out almost white."""
+    import numpy as np
+    from PIL import Image
+
+    ramp = np.tile(np.linspace(0, 65535, 256).astype(np.uint16), (64, 1))
+    Image.fromarray(ramp).save(tmp_path / "g16.png")
+    assert Image.open(tmp_path / "g16.png").mode.startswith("I;16")
+    a = media.load_image(tmp_path / "g16.png")
+    assert a.shape == (64, 256, 3) and a.dtype == np.uint8
+    assert a[0, 0, 0] == 0 and a[0, -1, 0] == 255 and abs(float(a.mean()) - 127.5) < 1.0
+    floats = rng.random((32, 32)).astype(np.float32)  # float TIFF in 0..1
+    Image.fromarray(floats, mode="F").save(tmp_path / "f.tif")
+    b = media.load_image(tmp_path / "f.tif")
+    assert b.max() > 200 and abs(int(b[0, 0, 0]) - round(float(floats[0, 0]) * 255)) <= 1
