@@ -96,7 +96,33 @@ def sniff_file(path: str | os.PathLike[str]) -> tuple[str, str]:
         if is_docx(path):
             return "text", DOCX_MIME
         raise UnsupportedMediaError("ZIP archives are not analysed (only Word .docx documents)")
-    return sniff_bytes(head)
+    kind, mime = sniff_bytes(head)
+    if (kind, mime) == ("video", "video/mp4") and b"soun" in (h := _mp4_handlers(path)) and b"vide" not in h:
+        # An MP4 of sound only (a voice memo or podcast saved as .mp4, not as an M4A brand): it is
+        # audio, and the video decoder would only say "cannot open video".
+        return "audio", "audio/mp4"
+    return kind, mime
+
+
+def _mp4_handlers(path: str | os.PathLike[str], limit: int = 64) -> set[bytes]:
+    """Handler types of an ISO-BMFF file's tracks (``hdlr`` boxes: b"vide", b"soun", ...).
+
+    The ``moov`` box may sit at the end of the file, so the whole file is searched (memory-mapped);
+    a stray b"hdlr" in media data can only add a type, so a file is read as audio only when no
+    video handler turns up anywhere."""
+    import mmap
+
+    found: set[bytes] = set()
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size < 16:
+            return found
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            i = m.find(b"hdlr")
+            while i != -1 and len(found) < limit:
+                # box: size, "hdlr", version+flags, pre_defined, handler_type
+                found.add(bytes(m[i + 12 : i + 16]))
+                i = m.find(b"hdlr", i + 4)
+    return found
 
 
 def _check_supported(kind: str, mime: str) -> tuple[str, str]:
@@ -131,7 +157,7 @@ def sniff(path: str | os.PathLike[str], *, filename: str | None = None, sha256: 
             head = f.read(SNIFF_BYTES)
     except OSError as exc:
         raise UnsupportedMediaError(f"cannot read file: {exc.strerror or exc}") from None
-    media_type, mime = sniff_file(p) if head[:4] == b"PK\x03\x04" else sniff_bytes(head)
+    media_type, mime = sniff_file(p) if head[:4] == b"PK\x03\x04" or head[4:8] == b"ftyp" else sniff_bytes(head)
     return MediaItem(
         path=str(p),
         filename=filename or p.name,

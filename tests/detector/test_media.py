@@ -99,3 +99,19 @@ def test_high_bit_depth_grey_is_scaled_not_clipped(tmp_path, rng) -> None:
     Image.fromarray(floats, mode="F").save(tmp_path / "f.tif")
     b = media.load_image(tmp_path / "f.tif")
     assert b.max() > 200 and abs(int(b[0, 0, 0]) - round(float(floats[0, 0]) * 255)) <= 1
+
+
+def test_sound_only_mp4_is_audio_and_a_video_mp4_stays_video(tmp_path, rng, c2pa_fixtures) -> None:
+    """An .mp4 with only a sound track (isom brand, not M4A) was sniffed as video: "cannot open video"."""
+    import subprocess
+
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(wav_bytes(rng, seconds=1.0))
+    mp4 = tmp_path / "memo.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "aac", str(mp4)], check=True)
+    assert mp4.read_bytes()[8:12] != b"M4A "  # the brand alone does not say audio
+    item = media.sniff(mp4)
+    assert (item.media_type, item.mime) == ("audio", "audio/mp4")
+    y, sr = media.load_audio(mp4)
+    assert 0.9 < len(y) / sr < 1.2
+    assert media.sniff(c2pa_fixtures / "video1.mp4").media_type == "video"  # picture and sound
