@@ -101,7 +101,25 @@ def sniff_file(path: str | os.PathLike[str]) -> tuple[str, str]:
         # An MP4 of sound only (a voice memo or podcast saved as .mp4, not as an M4A brand): it is
         # audio, and the video decoder would only say "cannot open video".
         return "audio", "audio/mp4"
+    if (kind, mime) == ("video", "video/webm") and _stream_types(path) == {"audio"}:
+        # WebM / Matroska of sound only: what a browser's MediaRecorder makes of a voice message.
+        return "audio", "audio/webm"
     return kind, mime
+
+
+def _stream_types(path: str | os.PathLike[str]) -> set[str] | None:
+    """Codec types of a media file's streams ({"video", "audio", ...}) from ffprobe; None without it."""
+    import shutil
+    import subprocess
+
+    if shutil.which("ffprobe") is None:
+        return None
+    try:
+        res = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0",
+                              str(path)], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return {line.strip() for line in res.stdout.splitlines() if line.strip()} if res.returncode == 0 else None
 
 
 def _mp4_handlers(path: str | os.PathLike[str], limit: int = 64) -> set[bytes]:
@@ -157,7 +175,8 @@ def sniff(path: str | os.PathLike[str], *, filename: str | None = None, sha256: 
             head = f.read(SNIFF_BYTES)
     except OSError as exc:
         raise UnsupportedMediaError(f"cannot read file: {exc.strerror or exc}") from None
-    media_type, mime = sniff_file(p) if head[:4] == b"PK\x03\x04" or head[4:8] == b"ftyp" else sniff_bytes(head)
+    container = head[:4] in (b"PK\x03\x04", b"\x1aE\xdf\xa3") or head[4:8] == b"ftyp"
+    media_type, mime = sniff_file(p) if container else sniff_bytes(head)
     return MediaItem(
         path=str(p),
         filename=filename or p.name,

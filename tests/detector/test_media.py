@@ -115,3 +115,19 @@ def test_sound_only_mp4_is_audio_and_a_video_mp4_stays_video(tmp_path, rng, c2pa
     y, sr = media.load_audio(mp4)
     assert 0.9 < len(y) / sr < 1.2
     assert media.sniff(c2pa_fixtures / "video1.mp4").media_type == "video"  # picture and sound
+
+
+def test_sound_only_webm_is_audio(tmp_path, rng) -> None:
+    """A browser's MediaRecorder voice message is WebM with one Opus track: it read as an unopenable video."""
+    import subprocess
+
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(wav_bytes(rng, seconds=1.0))
+    voice, clip = tmp_path / "voice.webm", tmp_path / "clip.webm"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "libopus", str(voice)], check=True)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=64x48:rate=5",
+                    "-c:v", "libvpx", str(clip)], check=True)
+    assert (media.sniff(voice).media_type, media.sniff(voice).mime) == ("audio", "audio/webm")
+    y, sr = media.load_audio(voice)
+    assert 0.9 < len(y) / sr < 1.2
+    assert media.sniff(clip).media_type == "video"
