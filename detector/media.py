@@ -65,6 +65,10 @@ def sniff_bytes(head: bytes) -> tuple[str, str]:
             return "image", "image/webp"
         if sub == b"AVI ":
             return "video", "video/x-msvideo"
+    if _utf16_text(head) is not None:
+        # Before the MPEG frame-sync test: a UTF-16 LE BOM (FF FE) looks like an MPEG frame header,
+        # and Windows Notepad's "Unicode" text files start with it.
+        return "text", "text/plain"
     if head[4:8] == b"ftyp":
         brand = head[8:12]
         if brand in (b"avif", b"avis"):
@@ -147,6 +151,23 @@ def _check_supported(kind: str, mime: str) -> tuple[str, str]:
     if kind == "document":
         raise UnsupportedMediaError(f"{mime} documents are not analysed (only images, audio, video and text)", mime=mime)
     return kind, mime
+
+
+def _utf16_text(head: bytes) -> str | None:
+    """The text of a head that starts with a UTF-16 byte-order mark and decodes as printable text."""
+    if head[:2] not in (b"\xff\xfe", b"\xfe\xff") or len(head) < 4:
+        return None
+    body = head[2 : len(head) - len(head) % 2]
+    codec = "utf-16-le" if head[:2] == b"\xff\xfe" else "utf-16-be"
+    for cut in (0, 2):  # a surrogate pair may be cut at the end of the sniff window
+        try:
+            text = body[: len(body) - cut].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if text.strip() and sum(ch.isprintable() or ch in "\n\r\t" for ch in text) / len(text) >= TEXT_MIN_PRINTABLE:
+            return text
+        return None
+    return None
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -271,9 +292,11 @@ def load_text(path: str | os.PathLike[str], *, max_chars: int = 2_000_000) -> st
         return text[:max_chars]
     try:
         raw = Path(path).read_bytes()[: max_chars * 4]
-        text = raw.decode("utf-8", errors="strict")
+        # UTF-16 with a byte-order mark (Windows "Unicode" text), else UTF-8 (a BOM is dropped).
+        utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+        text = raw[: len(raw) - len(raw) % 2].decode("utf-16") if utf16 else raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DecodeError(f"text is not valid UTF-8: {exc}") from None
+        raise DecodeError(f"text is not valid {'UTF-16' if utf16 else 'UTF-8'}: {exc}") from None
     except OSError as exc:
         raise DecodeError(f"cannot read text: {exc}") from None
     if not text.strip():

@@ -131,3 +131,14 @@ def test_sound_only_webm_is_audio(tmp_path, rng) -> None:
     y, sr = media.load_audio(voice)
     assert 0.9 < len(y) / sr < 1.2
     assert media.sniff(clip).media_type == "video"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be-bom", "utf-8-sig"])
+def test_text_with_a_byte_order_mark(tmp_path, codec) -> None:
+    """Windows "Unicode" text (UTF-16 LE with BOM FF FE) was sniffed as MP3 (FF Fx is MPEG frame sync)."""
+    body = "The council approved the budget on Tuesday after a long debate.\r\nCafé owners welcomed it."
+    data = b"\xfe\xff" + body.encode("utf-16-be") if codec == "utf-16-be-bom" else body.encode(codec)
+    (tmp_path / "t.txt").write_bytes(data)
+    item = media.sniff(tmp_path / "t.txt")
+    assert (item.media_type, item.mime) == ("text", "text/plain")
+    assert media.load_text(tmp_path / "t.txt") == body
