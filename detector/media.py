@@ -170,6 +170,23 @@ def _utf16_text(head: bytes) -> str | None:
     return None
 
 
+# Text that is not UTF-8: Windows-1252 (a superset of Latin-1 for printable text), what older
+# Western-European Windows files are written in. Binary data rarely decodes in it without NULs and
+# with few bytes above 0x7F, which is what a Latin text has (accents only).
+LEGACY_TEXT_CODEC = "cp1252"
+LEGACY_MAX_HIGH_BYTES = 0.15
+
+
+def _legacy_text(data: bytes) -> str | None:
+    """``data`` decoded as Windows-1252 when it reads as such a text (see LEGACY_TEXT_CODEC), else None."""
+    if not data or b"\x00" in data or sum(b >= 0x80 for b in data) / len(data) > LEGACY_MAX_HIGH_BYTES:
+        return None
+    try:
+        return data.decode(LEGACY_TEXT_CODEC)
+    except UnicodeDecodeError:
+        return None
+
+
 def _looks_like_text(head: bytes) -> bool:
     if b"\x00" in head:
         return False
@@ -180,7 +197,9 @@ def _looks_like_text(head: bytes) -> bool:
         try:
             text = head[:-3].decode("utf-8")
         except UnicodeDecodeError:
-            return False
+            text = _legacy_text(head)
+            if text is None:
+                return False
     if not text.strip():
         return False
     printable = sum(ch.isprintable() or ch in "\n\r\t" for ch in text)
@@ -294,9 +313,18 @@ def load_text(path: str | os.PathLike[str], *, max_chars: int = 2_000_000) -> st
         raw = Path(path).read_bytes()[: max_chars * 4]
         # UTF-16 with a byte-order mark (Windows "Unicode" text), else UTF-8 (a BOM is dropped).
         utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")
-        text = raw[: len(raw) - len(raw) % 2].decode("utf-16") if utf16 else raw.decode("utf-8-sig")
+        if utf16:
+            text = raw[: len(raw) - len(raw) % 2].decode("utf-16")
+        else:
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                legacy = _legacy_text(raw)
+                if legacy is None:
+                    raise
+                text = legacy
     except UnicodeDecodeError as exc:
-        raise DecodeError(f"text is not valid {'UTF-16' if utf16 else 'UTF-8'}: {exc}") from None
+        raise DecodeError(f"text is not valid {'UTF-16' if utf16 else 'UTF-8 or Windows-1252'}: {exc}") from None
     except OSError as exc:
         raise DecodeError(f"cannot read text: {exc}") from None
     if not text.strip():

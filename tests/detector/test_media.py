@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from detector import media
@@ -142,3 +143,15 @@ def test_text_with_a_byte_order_mark(tmp_path, codec) -> None:
     item = media.sniff(tmp_path / "t.txt")
     assert (item.media_type, item.mime) == ("text", "text/plain")
     assert media.load_text(tmp_path / "t.txt") == body
+
+
+def test_windows_1252_text_is_text_and_binary_is_not(tmp_path, rng) -> None:
+    """A Latin-1 / Windows-1252 text (older Windows files) was refused as an unrecognised format."""
+    body = "Le conseil a approuvé mardi le budget des bibliothèques — « enfin », disent les élus."
+    (tmp_path / "fr.txt").write_bytes(body.encode("cp1252"))
+    assert media.sniff(tmp_path / "fr.txt").media_type == "text"
+    assert media.load_text(tmp_path / "fr.txt") == body
+    noise = bytes(rng.integers(1, 256, 4096, dtype=np.uint8))  # no NUL, half the bytes high: not text
+    (tmp_path / "noise.bin").write_bytes(noise)
+    with pytest.raises(UnsupportedMediaError):
+        media.sniff(tmp_path / "noise.bin")
