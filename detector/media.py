@@ -231,6 +231,7 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int = 80_000_000) ->
     """Decode an image to an RGB uint8 array (H, W, 3), fully (truncated files are errors)."""
     from PIL import Image, UnidentifiedImageError
 
+    _register_heif()
     # Decompression bombs are bad input, not a reason to exhaust the worker's memory.
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
@@ -249,6 +250,23 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int = 80_000_000) ->
     if arr.ndim != 3 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise DecodeError("image has zero width or height")
     return arr
+
+
+def _register_heif() -> None:
+    """Teach Pillow HEIC / HEIF (iPhone photos), once; without pillow-heif such files stay a clear
+    decode error rather than an import failure."""
+    global _HEIF_READY
+    if _HEIF_READY is None:
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            _HEIF_READY = True
+        except ImportError:
+            _HEIF_READY = False
+
+
+_HEIF_READY: bool | None = None
 
 
 def _to_rgb8(im: Any) -> np.ndarray:
