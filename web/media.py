@@ -57,6 +57,38 @@ def media_response(ctx: Context, scan_id: str) -> Response:
     return resp
 
 
+# Image types every current browser draws; the others (TIFF, HEIC / HEIF) are shown as a JPEG of
+# the pixels the detectors saw, so the reviewer sees the picture and its heatmap, not a broken icon.
+BROWSER_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp"}
+
+
+def image_response(ctx: Context, scan_id: str) -> Response:
+    """The scanned image as the dashboard draws it: the stored bytes when a browser can show them,
+    else a JPEG rendering of the decoded pixels (same size and orientation as the detectors saw)."""
+    import io
+
+    from PIL import Image
+
+    from detector.errors import DecodeError
+    from detector.media import load_image
+
+    scan, path = _scan_with_blob(ctx, scan_id)
+    mime = sniffed_mime(path)
+    if mime in BROWSER_IMAGES or not mime.startswith("image/"):
+        return media_response(ctx, scan_id)
+    try:
+        pixels = load_image(path)
+    except DecodeError as exc:
+        raise ServiceError("undecodable", f"the stored image cannot be decoded: {exc}", 422) from None
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=90)
+    resp = Response(buf.getvalue(), mimetype="image/jpeg")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
 def text_view(ctx: Context, scan_id: str) -> dict[str, Any]:
     """The text a text scan's evidence offsets refer to, plus its word spans.
 

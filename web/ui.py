@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 
 from web.errors import json_error
-from web.media import media_response, text_view
+from web.media import image_response, media_response, text_view
 from web.reviews import (
     next_pending,
     parse_queue_args,
@@ -142,6 +142,12 @@ def scan_json(scan_id: str):  # noqa: ANN201
 @ui_auth
 def scan_media(scan_id: str):  # noqa: ANN201
     return media_response(ctx(), scan_id)
+
+
+@ui.get("/ui/scans/<scan_id>/image")
+@ui_auth
+def scan_image(scan_id: str):  # noqa: ANN201
+    return image_response(ctx(), scan_id)
 
 
 @ui.get("/ui/scans/<scan_id>/text.json")

@@ -301,3 +301,32 @@ def test_scan_page_has_the_evidence_and_review_hooks(app, client, rng) -> None:
                    f"/ui/scans/{sid}/review", 'value="partially_synthetic"'):
         assert needle in page
     assert (Path(app.static_folder) / "evidence.js").is_file()
+
+
+def test_dashboard_image_is_drawable_for_tiff_and_heic(client, app, rng) -> None:
+    """Browsers draw neither TIFF nor HEIC: the scan page showed a broken image under its heatmap.
+    /ui/scans/<id>/image is the stored bytes where a browser can draw them, else a JPEG of the
+    pixels the detectors saw (same size)."""
+    import numpy as np
+    import pillow_heif
+    from PIL import Image
+
+    pixels = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    tif, heic = io.BytesIO(), io.BytesIO()
+    Image.fromarray(pixels).save(tif, format="TIFF")
+    pillow_heif.from_pillow(Image.fromarray(pixels)).save(heic, quality=90)
+    png = png_bytes(rng)
+    for data, name in ((tif.getvalue(), "scan.tif"), (heic.getvalue(), "IMG_0001.HEIC")):
+        sid = scanned(app, data, name, run=False)
+        resp = client.get(f"/ui/scans/{sid}/image")
+        assert resp.status_code == 200 and resp.headers["Content-Type"] == "image/jpeg", name
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        shown = Image.open(io.BytesIO(resp.data))
+        assert shown.format == "JPEG" and shown.size == (64, 48)
+        assert client.get(f"/ui/scans/{sid}/media").data == data  # the download stays the original
+    sid = scanned(app, png, "a.png", run=False)
+    same = client.get(f"/ui/scans/{sid}/image")
+    assert same.headers["Content-Type"] == "image/png" and same.data == png
+    assert client.get("/ui/scans/nope/image").status_code == 404
+    page = client.get(f"/scans/{sid}").get_data(as_text=True)
+    assert f'"/ui/scans/{sid}/image"' in page

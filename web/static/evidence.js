@@ -92,7 +92,7 @@
       });
     });
     img.addEventListener("error", () => { readout.textContent = "The image could not be loaded for display."; });
-    img.src = urls.media;
+    img.src = urls.image || urls.media;
     wrap.append(img, canvas);
     const toggle = el("label", null, "toggle");
     const cb = el("input"); cb.type = "checkbox"; cb.checked = true; cb.className = "heatmap-toggle";
@@ -268,7 +268,7 @@
     // The reviewer should always be able to see or hear the item itself.
     if (r.media_type === "audio") box.insertBefore(audioPlayer(urls), box.firstChild);
     if (r.media_type === "image" && !box.querySelector(".evidence-image")) {
-      const img = el("img", null, "scanned preview"); img.alt = "the scanned image"; img.src = urls.media;
+      const img = el("img", null, "scanned preview"); img.alt = "the scanned image"; img.src = urls.image || urls.media;
       box.insertBefore(img, box.firstChild);
     }
     if (r.media_type === "text") {

@@ -68,7 +68,7 @@
       tb.appendChild(tr);
     });
     const box = $("evidence");
-    const urls = { media: window.PROVSCAN_MEDIA_URL, text: window.PROVSCAN_TEXT_URL };
+    const urls = { media: window.PROVSCAN_MEDIA_URL, image: window.PROVSCAN_IMAGE_URL, text: window.PROVSCAN_TEXT_URL };
     if (window.ProvscanEvidence.render(r, box, urls) > 0) $("evidence-none").remove();
     $("raw").textContent = JSON.stringify(r, null, 2);
     setupReview(r);
