@@ -55,7 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     from detector import media
     from detector.errors import DetectorError
     from detector.eval.threshold import human_scores, threshold_entry
-    from detector.types import MediaItem
 
     det = load_detector(args.detector, args.models)
     if det is None:
@@ -71,14 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     for r, s in zip(recs, scores, strict=True):
         by_source[r["source"]].append(s)
 
-    labels = [json.loads(x) for x in (args.data / "labels.jsonl").read_text("utf-8").splitlines() if x.strip()]
-    synth = [r for r in labels if r["label"] != "real" and r.get("split") == "test"]
-    caught = []
-    for r in tqdm(synth, desc="synthetic test clips", unit="clip", file=sys.stderr):
-        path = args.data / r["file"]
-        f = det.analyze(MediaItem(str(path), path.name, "0" * 64, "audio", "", 0), media.load_audio(path))
-        if f.status == "ok" and f.score is not None:
-            caught.append(f.score >= thr)
+    from worker.audio_threshold import synthetic_scores
+
+    caught = [s >= thr for v in synthetic_scores(det, args.data).values() for s in v]
     unseen: dict[str, list[float]] = defaultdict(list)
     unseen_skipped = 0
     if args.unseen_corpus:

@@ -51,6 +51,11 @@ def media_response(ctx: Context, scan_id: str) -> Response:
     # download_name, send_file writes Content-Disposition: inline or attachment accordingly.
     resp = send_file(path, mimetype=mime, as_attachment=not inline, download_name=scan.filename or "media",
                      conditional=True, max_age=0)
+    return _locked_down(resp)
+
+
+def _locked_down(resp: Response) -> Response:
+    """Headers every response carrying uploaded media gets: no type guessing, no script, no caching."""
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     resp.headers["Cache-Control"] = "private, no-cache"
@@ -72,7 +77,7 @@ def image_response(ctx: Context, scan_id: str) -> Response:
     from detector.errors import DecodeError
     from detector.media import load_image
 
-    scan, path = _scan_with_blob(ctx, scan_id)
+    _, path = _scan_with_blob(ctx, scan_id)
     mime = sniffed_mime(path)
     if mime in BROWSER_IMAGES or not mime.startswith("image/"):
         return media_response(ctx, scan_id)
@@ -82,11 +87,7 @@ def image_response(ctx: Context, scan_id: str) -> Response:
         raise ServiceError("undecodable", f"the stored image cannot be decoded: {exc}", 422) from None
     buf = io.BytesIO()
     Image.fromarray(pixels).save(buf, format="JPEG", quality=90)
-    resp = Response(buf.getvalue(), mimetype="image/jpeg")
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    resp.headers["Cache-Control"] = "private, no-cache"
-    return resp
+    return _locked_down(Response(buf.getvalue(), mimetype="image/jpeg"))
 
 
 def text_view(ctx: Context, scan_id: str) -> dict[str, Any]:

@@ -78,21 +78,20 @@ def scores_by_voice(det: Any, corpus: Path, clips: list[Any], *, desc: str) -> t
 
 
 def synthetic_scores(det: Any, data: Path) -> dict[str, list[float]]:
-    """Scan scores of the synthetic test clips of an evaluation set (``labels.jsonl``), by generator."""
-    import json
+    """Scan scores of the synthetic test clips of an evaluation set (``labels.jsonl``), by generator.
 
+    Raises:
+        DatasetError: ``data`` has no labels.jsonl or no labelled item.
+    """
     from detector.eval.threshold import scan_score
+    from detector.train.data import load_records
 
-    labels = Path(data) / "labels.jsonl"
-    if not labels.is_file():
-        raise ValueError(f"{data} has no labels.jsonl (an evaluation set: make_audio_set(..., evaluation=True))")
-    recs = [json.loads(x) for x in labels.read_text("utf-8").splitlines() if x.strip()]
     out: dict[str, list[float]] = {}
-    for r in tqdm([r for r in recs if r["label"] != "real" and r.get("split") == "test"],
-                  desc=f"synthetic {Path(data).name}", unit="clip", file=sys.stderr):
-        score = scan_score(det, Path(data) / r["file"])
+    recs = [r for r in load_records(data) if r.label == 1 and r.split == "test"]
+    for r in tqdm(recs, desc=f"synthetic {Path(data).name}", unit="clip", file=sys.stderr):
+        score = scan_score(det, r.path)
         if score is not None:
-            out.setdefault(str(r.get("generator")), []).append(score)
+            out.setdefault(str(r.generator), []).append(score)
     return out
 
 
@@ -112,6 +111,10 @@ def fit_voice_threshold(det: Any, corpus: Path, synthetic: Path | None = None) -
     from generators.corpus import load_manifest
 
     corpus = Path(corpus)
+    if synthetic is not None:
+        from detector.train.data import load_records
+
+        load_records(synthetic)  # a folder that is no evaluation set fails now, not after minutes of scoring
     items = load_manifest(corpus)
     fit, fit_skipped = scores_by_voice(det, corpus, [c for c in items if is_fit_clip(c)], desc="threshold fit voices")
     if not fit:

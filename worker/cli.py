@@ -425,6 +425,11 @@ def cmd_threshold(args: argparse.Namespace) -> int:
     if not 0 < args.fpr < 0.5:
         _err("--fpr must be in (0, 0.5)")
         return EXIT_USAGE
+    if bool(args.per_voice) != (args.synthetic is not None):
+        # The per-voice rule includes what the threshold catches: without a set it can only be withheld.
+        _err("--per-voice and --synthetic SET go together (the evaluation set whose synthetic test clips the "
+             "per-voice threshold must catch)")
+        return EXIT_USAGE
     load_plugins()
     det = create_detector(args.name, models_dir=settings.models_dir)
     card = settings.models_dir / "detectors" / f"{args.name}.yaml"
@@ -443,9 +448,11 @@ def _per_voice_threshold(det: Any, corpus: Path, card: Path, synthetic: Path | N
     if det.modality != "audio":
         _err(f"--per-voice is for audio detectors; {det.name} is a {det.modality} detector")
         return EXIT_USAGE
+    from detector.errors import DetectorError
+
     try:
         entry = fit_voice_threshold(det, corpus, synthetic)
-    except ValueError as exc:  # a corpus without the validation voices, a folder that is no evaluation set
+    except (ValueError, DetectorError) as exc:  # a corpus without the validation voices; no evaluation set
         _err(str(exc))
         return EXIT_USAGE
     write_voice_threshold(card, entry)

@@ -100,13 +100,7 @@ def threshold_entry(
     """The card entry for human ``scores`` (from :func:`human_scores`)."""
     s = np.sort(np.asarray(scores))
     n = len(s)
-    allowed = int(math.floor(target_fpr * n))  # human items that may score at or above the threshold
-    # Threshold just above the (allowed+1)-th highest human score: at most `allowed` human items reach it.
-    value = float(np.nextafter(s[n - allowed - 1], 1.0)) if allowed < n else float(s[0])
-    value = min(max(value, 0.5), 1.0)  # never below even odds
-    # Publish the value rounded *up*: rounding to nearest could land exactly on a (rounded) human
-    # score and let one more human item reach the published threshold than was measured.
-    value = min(math.ceil(value * 1e6) / 1e6, 1.0)
+    value = _threshold_of(s, target_fpr)
     k = int(np.sum(s >= value))
     return {
         "value": value,
@@ -133,12 +127,19 @@ def per_group_threshold(groups: dict[str, list[float]], *, target_fpr: float, fl
     """
     if not groups or not any(groups.values()):
         raise ValueError("no human scores to fit a threshold on")
-    value = floor
-    for scores in groups.values():
-        s = np.sort(np.asarray(scores, float))
-        allowed = int(math.floor(target_fpr * len(s)))
-        if allowed < len(s):
-            value = max(value, float(np.nextafter(s[len(s) - allowed - 1], 1.0)))
+    return max(_threshold_of(scores, target_fpr, floor) for scores in groups.values() if len(scores))
+
+
+def _threshold_of(scores: Any, target_fpr: float, floor: float = 0.5) -> float:
+    """The smallest threshold >= ``floor`` that at most ``floor(target_fpr * n)`` of ``scores`` reach."""
+    s = np.sort(np.asarray(scores, float))
+    n = len(s)
+    allowed = int(math.floor(target_fpr * n))  # human items that may score at or above the threshold
+    # Threshold just above the (allowed+1)-th highest human score: at most `allowed` human items reach it.
+    value = float(np.nextafter(s[n - allowed - 1], 1.0)) if allowed < n else float(s[0])
+    value = min(max(value, floor), 1.0)  # never below even odds
+    # Published rounded *up*: rounding to nearest could land exactly on a (rounded) human score and
+    # let one more human item reach the published threshold than was measured.
     return min(math.ceil(value * 1e6) / 1e6, 1.0)
 
 

@@ -133,8 +133,15 @@ def test_voice_threshold_needs_the_validation_voices(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cli_refuses_per_voice_for_a_text_detector(tmp_path: Path) -> None:
-    corpus = _corpus(tmp_path, [("alsa", None, "test", 0.2)])
-    res = run_cli("threshold", "text-lm-logreg", "--corpus", str(corpus), "--per-voice")
-    assert res.returncode == 2
-    assert "--per-voice is for audio detectors" in res.stderr and "Traceback" not in res.stderr
+def test_cli_per_voice_refuses_bad_arguments_clearly(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path, FIT + [("alsa", None, "test", 0.2)])
+    cases = [
+        (("text-lm-logreg", "--per-voice", "--synthetic", str(tmp_path)), "--per-voice is for audio detectors"),
+        (("audio-lfcc-cnn", "--per-voice"), "--per-voice and --synthetic SET go together"),
+        (("audio-lfcc-cnn", "--synthetic", str(tmp_path)), "--per-voice and --synthetic SET go together"),
+        (("audio-lfcc-cnn", "--per-voice", "--synthetic", str(tmp_path / "nothing")), "no labels.jsonl"),
+    ]
+    for args, message in cases:
+        res = run_cli("threshold", args[0], "--corpus", str(corpus), *args[1:])
+        assert res.returncode == 2, (args, res.stderr[-500:])
+        assert message in res.stderr and "Traceback" not in res.stderr, args
