@@ -23,6 +23,7 @@ SKIP = {
     "image_recipe_variants.py",
     "image_pair_ensemble.py",
     "audio_voice_threshold.py",
+    "text_input_gates.py",
     "audio_threshold_check.py",
     "heatmap_localisation.py",
 }
