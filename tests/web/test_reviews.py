@@ -324,6 +324,9 @@ def test_dashboard_image_is_drawable_for_tiff_and_heic(client, app, rng) -> None
         shown = Image.open(io.BytesIO(resp.data))
         assert shown.format == "JPEG" and shown.size == (64, 48)
         assert client.get(f"/ui/scans/{sid}/media").data == data  # the download stays the original
+    cut = scanned(app, tif.getvalue()[:300], "cut.tif", run=False)  # a TIFF cut short: a clear 422, not a 500
+    bad = client.get(f"/ui/scans/{cut}/image")
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "undecodable"
     sid = scanned(app, png, "a.png", run=False)
     same = client.get(f"/ui/scans/{sid}/image")
     assert same.headers["Content-Type"] == "image/png" and same.data == png
